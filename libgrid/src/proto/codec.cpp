@@ -1,0 +1,205 @@
+#include "grid/proto/codec.h"
+
+#include <cmath>
+#include <concepts>
+#include <tuple>
+
+#include <msgpack.hpp>
+
+#include "grid/proto/limits.h"
+
+namespace grid::proto {
+namespace {
+
+// The fields of each message in wire order. One list serves encoding, decoding and the field
+// count, so the three cannot drift apart.
+template <class M, class T>
+concept Is = std::same_as<std::remove_const_t<M>, T>;
+
+template <Is<Heartbeat> M>
+auto fields(M& m) { return std::tie(m.substation_id, m.boot, m.seq, m.capacity_kw, m.load_kw, m.active_sessions); }
+template <Is<ChargeRequest> M>
+auto fields(M& m) { return std::tie(m.request_id, m.vehicle_id, m.power_kw, m.energy_kwh); }
+template <Is<ChargeReply> M>
+auto fields(M& m) { return std::tie(m.request_id, m.outcome, m.session_id, m.substation_id, m.power_kw, m.reason); }
+template <Is<ChargeJob> M>
+auto fields(M& m) { return std::tie(m.job_id, m.request_id, m.vehicle_id, m.power_kw, m.energy_kwh); }
+template <Is<JobResult> M>
+auto fields(M& m) {
+  return std::tie(m.job_id, m.request_id, m.accepted, m.session_id, m.reason, m.load_kw, m.active_sessions,
+                  m.after_seq);
+}
+template <Is<Ping> M>
+auto fields(M& m) { return std::tie(m.nonce); }
+template <Is<Pong> M>
+auto fields(M& m) { return std::tie(m.nonce, m.live_substations); }
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+void write(Packer& p, const std::string& v) { p.pack_str(static_cast<std::uint32_t>(v.size())).pack_str_body(v.data(), static_cast<std::uint32_t>(v.size())); }
+void write(Packer& p, std::uint64_t v) { p.pack_uint64(v); }
+void write(Packer& p, std::uint32_t v) { p.pack_uint32(v); }
+void write(Packer& p, double v) { p.pack_double(v); }
+void write(Packer& p, bool v) { v ? p.pack_true() : p.pack_false(); }
+void write(Packer& p, Outcome v) { p.pack_uint8(static_cast<std::uint8_t>(v)); }
+
+bool read(const msgpack::object& o, std::string& v) {
+  if (o.type != msgpack::type::STR) return false;
+  v.assign(o.via.str.ptr, o.via.str.size);
+  return true;
+}
+bool read(const msgpack::object& o, std::uint64_t& v) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) return false;
+  v = o.via.u64;
+  return true;
+}
+bool read(const msgpack::object& o, std::uint32_t& v) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > UINT32_MAX) return false;
+  v = static_cast<std::uint32_t>(o.via.u64);
+  return true;
+}
+bool read(const msgpack::object& o, double& v) {
+  switch (o.type) {
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: v = o.via.f64; return true;
+    case msgpack::type::POSITIVE_INTEGER: v = static_cast<double>(o.via.u64); return true;
+    case msgpack::type::NEGATIVE_INTEGER: v = static_cast<double>(o.via.i64); return true;
+    default: return false;
+  }
+}
+bool read(const msgpack::object& o, bool& v) {
+  if (o.type != msgpack::type::BOOLEAN) return false;
+  v = o.via.boolean;
+  return true;
+}
+bool read(const msgpack::object& o, Outcome& v) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > static_cast<std::uint64_t>(Outcome::busy)) return false;
+  v = static_cast<Outcome>(o.via.u64);
+  return true;
+}
+
+bool positive_at_most(double v, double high) { return std::isfinite(v) && v > 0 && v <= high; }
+bool non_negative_at_most(double v, double high) { return std::isfinite(v) && v >= 0 && v <= high; }
+bool short_text(const std::string& s, std::size_t limit) { return s.size() <= limit; }
+
+bool valid(const Heartbeat& m) {
+  return valid_id(m.substation_id) && positive_at_most(m.capacity_kw, limits::max_capacity_kw) &&
+         non_negative_at_most(m.load_kw, limits::max_capacity_kw) && m.active_sessions <= limits::max_active_sessions;
+}
+bool valid(const ChargeRequest& m) {
+  return valid_id(m.request_id) && valid_id(m.vehicle_id) && positive_at_most(m.power_kw, limits::max_power_kw) &&
+         positive_at_most(m.energy_kwh, limits::max_energy_kwh);
+}
+bool valid(const ChargeReply& m) {
+  if (!valid_id(m.request_id) || !short_text(m.reason, limits::max_reason_bytes)) return false;
+  if (m.outcome != Outcome::charging) return true;
+  return valid_id(m.session_id) && valid_id(m.substation_id) && positive_at_most(m.power_kw, limits::max_power_kw);
+}
+bool valid(const ChargeJob& m) {
+  return valid_id(m.request_id) && valid_id(m.vehicle_id) && positive_at_most(m.power_kw, limits::max_power_kw) &&
+         positive_at_most(m.energy_kwh, limits::max_energy_kwh);
+}
+bool valid(const JobResult& m) {
+  return valid_id(m.request_id) && (m.accepted ? valid_id(m.session_id) : m.session_id.empty()) &&
+         short_text(m.reason, limits::max_reason_bytes) && non_negative_at_most(m.load_kw, limits::max_capacity_kw) &&
+         m.active_sessions <= limits::max_active_sessions;
+}
+bool valid(const Ping&) { return true; }
+bool valid(const Pong&) { return true; }
+
+template <class M>
+Decoded decode_body(const msgpack::object& root) {
+  M message;
+  auto tuple = fields(message);
+  constexpr auto count = std::tuple_size_v<decltype(tuple)>;
+  if (root.type != msgpack::type::ARRAY || root.via.array.size != count) return DecodeError::wrong_shape;
+  const msgpack::object* items = root.via.array.ptr;
+  const bool all_read = std::apply(
+      [&](auto&... field) {
+        std::size_t i = 0;
+        return (read(items[i++], field) && ...);
+      },
+      tuple);
+  if (!all_read) return DecodeError::wrong_shape;
+  if (!valid(message)) return DecodeError::invalid_value;
+  return Message{std::move(message)};
+}
+
+// Sizes a hostile header may claim are cut off here, before anything is allocated for them.
+const msgpack::unpack_limit wire_limit(/*array=*/16, /*map=*/0, /*str=*/limits::max_reason_bytes, /*bin=*/0,
+                                       /*ext=*/0, /*depth=*/2);
+
+}  // namespace
+
+Command command_of(const Message& message) {
+  return static_cast<Command>(message.index() + 1);
+}
+
+std::string_view reason_label(DecodeError error) {
+  switch (error) {
+    case DecodeError::wrong_frame_count: return "frame_count";
+    case DecodeError::bad_protocol: return "bad_protocol";
+    case DecodeError::unknown_command: return "unknown_command";
+    case DecodeError::oversized: return "oversized";
+    case DecodeError::malformed: return "malformed";
+    case DecodeError::wrong_shape: return "wrong_shape";
+    case DecodeError::trailing_bytes: return "trailing_bytes";
+    case DecodeError::invalid_value: return "invalid_value";
+  }
+  return "unknown";
+}
+
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > limits::max_id_bytes) return false;
+  for (const char c : id) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+Encoded encode(const Message& message) {
+  msgpack::sbuffer buffer(128);
+  Packer packer(buffer);
+  std::visit(
+      [&](const auto& m) {
+        const auto tuple = fields(m);
+        packer.pack_array(static_cast<std::uint32_t>(std::tuple_size_v<decltype(tuple)>));
+        std::apply([&](const auto&... field) { (write(packer, field), ...); }, tuple);
+      },
+      message);
+  return Encoded{command_of(message), std::string(buffer.data(), buffer.size())};
+}
+
+Decoded decode(std::string_view protocol, std::string_view command, std::string_view body) {
+  if (protocol != protocol_id) return DecodeError::bad_protocol;
+  if (command.size() != 1) return DecodeError::unknown_command;
+  if (body.size() > limits::max_body_bytes) return DecodeError::oversized;
+  msgpack::object_handle handle;
+  std::size_t offset = 0;
+  try {
+    handle = msgpack::unpack(body.data(), body.size(), offset, nullptr, nullptr, wire_limit);
+  } catch (const msgpack::unpack_error&) {
+    return DecodeError::malformed;
+  } catch (const std::bad_alloc&) {
+    return DecodeError::malformed;
+  }
+  if (offset != body.size()) return DecodeError::trailing_bytes;
+  const msgpack::object& root = handle.get();
+  switch (static_cast<Command>(static_cast<unsigned char>(command[0]))) {
+    case Command::heartbeat: return decode_body<Heartbeat>(root);
+    case Command::charge_request: return decode_body<ChargeRequest>(root);
+    case Command::charge_reply: return decode_body<ChargeReply>(root);
+    case Command::charge_job: return decode_body<ChargeJob>(root);
+    case Command::job_result: return decode_body<JobResult>(root);
+    case Command::ping: return decode_body<Ping>(root);
+    case Command::pong: return decode_body<Pong>(root);
+  }
+  return DecodeError::unknown_command;
+}
+
+Decoded decode(std::span<const std::string_view> frames) {
+  if (frames.size() != frames_per_message) return DecodeError::wrong_frame_count;
+  return decode(frames[0], frames[1], frames[2]);
+}
+
+}  // namespace grid::proto

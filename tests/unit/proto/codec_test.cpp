@@ -1,0 +1,122 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "grid/proto/codec.h"
+#include "grid/proto/limits.h"
+#include "proto_test_support.h"
+
+using namespace grid::proto;
+using grid::test::command_byte;
+using grid::test::round_trip;
+
+TEST_CASE("every message survives a round trip") {
+  const Message messages[] = {
+      Heartbeat{"north", 0xdeadbeefcafeULL, 42, 150.0, 33.5, 3},
+      ChargeRequest{"req-1", "EV-42", 11.0, 20.0},
+      ChargeReply{"req-1", Outcome::charging, "north-7", "north", 11.0, ""},
+      ChargeReply{"req-2", Outcome::no_capacity, "", "", 0.0, "no capacity"},
+      ChargeJob{7, "req-1", "EV-42", 22.0, 40.0},
+      JobResult{7, "req-1", true, "north-7", "", 55.0, 5, 41},
+      JobResult{8, "req-3", false, "", "full", 150.0, 9, 41},
+      Ping{99},
+      Pong{99, 3},
+  };
+  for (const auto& message : messages) {
+    CAPTURE(message.index());
+    const auto decoded = round_trip(message);
+    REQUIRE(std::holds_alternative<Message>(decoded));
+    CHECK(std::get<Message>(decoded) == message);
+  }
+}
+
+TEST_CASE("the command frame names the message type") {
+  CHECK(encode(Heartbeat{}).command == Command::heartbeat);
+  CHECK(encode(Pong{}).command == Command::pong);
+  CHECK(command_of(JobResult{}) == Command::job_result);
+}
+
+TEST_CASE("frames are checked before the body") {
+  const auto body = encode(Ping{1}).body;
+  const auto cmd = command_byte(Command::ping);
+  CHECK(std::get<DecodeError>(decode("GRID0", cmd, body)) == DecodeError::bad_protocol);
+  CHECK(std::get<DecodeError>(decode(protocol_id, "", body)) == DecodeError::unknown_command);
+  CHECK(std::get<DecodeError>(decode(protocol_id, "\x06\x06", body)) == DecodeError::unknown_command);
+  CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(static_cast<Command>(200)), body)) ==
+        DecodeError::unknown_command);
+  const std::string_view two[] = {protocol_id, cmd};
+  CHECK(std::get<DecodeError>(decode(std::span<const std::string_view>(two))) == DecodeError::wrong_frame_count);
+  const std::string huge(limits::max_body_bytes + 1, '\x90');
+  CHECK(std::get<DecodeError>(decode(protocol_id, cmd, huge)) == DecodeError::oversized);
+}
+
+TEST_CASE("truncated bodies are malformed, at every cut") {
+  const auto full = encode(JobResult{7, "req-1", true, "north-7", "", 55.0, 5, 41}).body;
+  for (std::size_t cut = 0; cut < full.size(); ++cut) {
+    CAPTURE(cut);
+    const auto decoded = decode(protocol_id, command_byte(Command::job_result), full.substr(0, cut));
+    REQUIRE(std::holds_alternative<DecodeError>(decoded));
+    CHECK(std::get<DecodeError>(decoded) == DecodeError::malformed);
+  }
+}
+
+TEST_CASE("trailing bytes after the array are refused") {
+  auto body = encode(Ping{1}).body;
+  body.push_back('\xc0');
+  CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::ping), body)) == DecodeError::trailing_bytes);
+}
+
+TEST_CASE("a body of the wrong shape is refused") {
+  const auto ping = encode(Ping{1}).body;
+  // A ping body under the heartbeat command: right msgpack, wrong field count.
+  CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::heartbeat), ping)) == DecodeError::wrong_shape);
+  // [ "x" ] where a ping wants [ uint ].
+  CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::ping), std::string("\x91\xa1x", 3))) ==
+        DecodeError::wrong_shape);
+  // A bare integer instead of an array.
+  CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::ping), std::string("\x05", 1))) ==
+        DecodeError::wrong_shape);
+  // A negative nonce.
+  CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::ping), std::string("\x91\xff", 2))) ==
+        DecodeError::wrong_shape);
+  // A nested map where a field should be, over the unpack limits.
+  CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::ping), std::string("\x91\x81\x01\x02", 4))) ==
+        DecodeError::malformed);
+}
+
+TEST_CASE("absurd values are refused even when well-formed") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const Message absurd[] = {
+      Heartbeat{"north", 1, 1, -5.0, 0.0, 0},
+      Heartbeat{"north", 1, 1, nan, 0.0, 0},
+      Heartbeat{"north", 1, 1, inf, 0.0, 0},
+      Heartbeat{"north", 1, 1, 1e12, 0.0, 0},
+      Heartbeat{"north", 1, 1, 100.0, -1.0, 0},
+      Heartbeat{std::string(limits::max_id_bytes + 1, 'x'), 1, 1, 100.0, 0.0, 0},
+      Heartbeat{"", 1, 1, 100.0, 0.0, 0},
+      Heartbeat{"bad\nid", 1, 1, 100.0, 0.0, 0},
+      ChargeRequest{"r", "EV-1", 0.0, 20.0},
+      ChargeRequest{"r", "EV-1", 11.0, nan},
+      ChargeRequest{"r", "", 11.0, 20.0},
+      ChargeJob{1, "r", "EV-1", -11.0, 20.0},
+      JobResult{1, "r", true, "", "", 10.0, 1, 1},
+      JobResult{1, "r", false, "", "", nan, 1, 1},
+  };
+  for (const auto& message : absurd) {
+    CAPTURE(message.index());
+    const auto decoded = round_trip(message);
+    REQUIRE(std::holds_alternative<DecodeError>(decoded));
+    CHECK(std::get<DecodeError>(decoded) == DecodeError::invalid_value);
+  }
+}
+
+TEST_CASE("every decode error has a metric-friendly reason label") {
+  for (int e = 0; e <= static_cast<int>(DecodeError::invalid_value); ++e) {
+    const auto label = reason_label(static_cast<DecodeError>(e));
+    CHECK(!label.empty());
+    CHECK(label.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string_view::npos);
+  }
+}
