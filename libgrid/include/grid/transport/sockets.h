@@ -1,0 +1,32 @@
+#pragma once
+// How every socket of ours is set up, in one place: the platform facts in docs/design (ROUTER
+// drops what it cannot route, a send can block forever, linger can hang shutdown, a peer can send
+// a frame of any size) are answered here once, not at each call site.
+// Thread-safety: a socket belongs to one thread; these functions are called by its owner.
+
+#include <chrono>
+#include <string>
+
+#include <zmq.hpp>
+
+namespace grid::transport {
+
+inline constexpr int max_frame_bytes = 64 * 1024;  // ZMQ_MAXMSGSIZE on every network-facing socket
+inline constexpr std::chrono::milliseconds linger{200};  // bounded: shutdown never hangs on a peer
+
+struct SocketSettings {
+  int high_water_mark = 10'000;  // messages queued per peer before sends fail or drop
+  bool router_mandatory = false;  // ROUTER: fail a send to an unknown peer instead of dropping it
+  bool router_handover = false;   // ROUTER: a reconnecting peer with a known id takes over its id
+  bool immediate = false;          // queue only on completed connections (fail fast when none)
+  std::string routing_id;          // DEALER: the id the ROUTER sees (a substation's own id)
+};
+
+// Creates a socket with linger, the frame-size cap, high-water marks, fast reconnects and ZMTP
+// heartbeats (so a vanished TCP peer is noticed) set, plus whatever `settings` asks for.
+zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, const SocketSettings& settings = {});
+
+// The endpoint a socket actually bound (tcp://127.0.0.1:* resolves to a real port).
+std::string last_endpoint(const zmq::socket_t& socket);
+
+}  // namespace grid::transport

@@ -1,0 +1,28 @@
+#include "grid/transport/sockets.h"
+
+namespace grid::transport {
+
+zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, const SocketSettings& settings) {
+  zmq::socket_t socket(context, type);
+  socket.set(zmq::sockopt::linger, static_cast<int>(linger.count()));
+  socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(max_frame_bytes));
+  socket.set(zmq::sockopt::sndhwm, settings.high_water_mark);
+  socket.set(zmq::sockopt::rcvhwm, settings.high_water_mark);
+  // A restarted balancer is found again within a few hundred milliseconds.
+  socket.set(zmq::sockopt::reconnect_ivl, 100);
+  socket.set(zmq::sockopt::reconnect_ivl_max, 1000);
+  // ZMTP pings notice a peer whose TCP connection vanished without a FIN (a killed host).
+  socket.set(zmq::sockopt::heartbeat_ivl, 1000);
+  socket.set(zmq::sockopt::heartbeat_timeout, 3000);
+  if (settings.router_mandatory) socket.set(zmq::sockopt::router_mandatory, 1);
+  if (settings.router_handover) socket.set(zmq::sockopt::router_handover, 1);
+  if (settings.immediate) socket.set(zmq::sockopt::immediate, 1);
+  if (!settings.routing_id.empty()) socket.set(zmq::sockopt::routing_id, settings.routing_id);
+  return socket;
+}
+
+std::string last_endpoint(const zmq::socket_t& socket) {
+  return socket.get(zmq::sockopt::last_endpoint);
+}
+
+}  // namespace grid::transport
