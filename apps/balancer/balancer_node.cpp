@@ -1,0 +1,161 @@
+#include "balancer_node.h"
+
+#include "grid/balancing/policy_registry.h"
+#include "grid/transport/sockets.h"
+#include "grid/transport/wire.h"
+
+namespace grid::balancer {
+namespace {
+
+// Messages handled per socket per wake-up: no socket can starve the others or the timers.
+constexpr int batch = 256;
+
+balancing::SubstationReport report_of(const proto::Heartbeat& heartbeat) {
+  return {heartbeat.substation_id, heartbeat.boot,    heartbeat.seq,
+          heartbeat.capacity_kw,   heartbeat.load_kw, heartbeat.active_sessions};
+}
+
+}  // namespace
+
+BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, metrics::Registry& registry,
+                           const Clock& clock, std::unique_ptr<Random> random)
+    : config_(std::move(config)),
+      clock_(clock),
+      random_(std::move(random)),
+      policy_(balancing::make_policy(config_.policy)),
+      table_(config_.heartbeat_interval, config_.liveness),
+      metrics_(registry),
+      dispatcher_(table_, *policy_, *random_, *this, metrics_,
+                  {.dispatch_timeout = config_.dispatch_timeout, .max_in_flight = config_.max_in_flight}),
+      frontend_(transport::make_socket(context, zmq::socket_type::router, {.router_mandatory = true})),
+      backend_(transport::make_socket(context, zmq::socket_type::router,
+                                      {.router_mandatory = true, .router_handover = true})),
+      heartbeats_(transport::make_socket(context, zmq::socket_type::sub)),
+      loop_(context, clock) {
+  frontend_.bind(config_.frontend_endpoint);
+  backend_.bind(config_.backend_endpoint);
+  heartbeats_.set(zmq::sockopt::subscribe, "");
+  heartbeats_.bind(config_.heartbeats_endpoint);
+  frontend_endpoint_ = transport::last_endpoint(frontend_);
+  backend_endpoint_ = transport::last_endpoint(backend_);
+  heartbeats_endpoint_ = transport::last_endpoint(heartbeats_);
+  loop_.add(frontend_, [this] { on_frontend(); });
+  loop_.add(backend_, [this] { on_backend(); });
+  loop_.add(heartbeats_, [this] { on_heartbeats(); });
+  loop_.set_timers([this](TimePoint now) { return on_timers(now); });
+}
+
+void BalancerNode::run() {
+  spdlog::info("balancer up: policy {}, frontend {}, backend {}, heartbeats {}, dead after {} x {} ms", policy_->name(),
+               frontend_endpoint_, backend_endpoint_, heartbeats_endpoint_, config_.liveness,
+               config_.heartbeat_interval.count());
+  loop_.run();
+  spdlog::info("balancer stopped with {} requests in flight", dispatcher_.in_flight());
+}
+
+bool BalancerNode::send_job(const std::string& substation, const proto::ChargeJob& job) {
+  return transport::send_message(backend_, job, substation) == transport::SendResult::sent;
+}
+
+void BalancerNode::send_reply(const std::string& client, const proto::ChargeReply& reply) {
+  // A requester that went away cannot be answered; its edge times the request out on its side.
+  if (transport::send_message(frontend_, reply, client) != transport::SendResult::sent) drop("requester_gone", "frontend");
+}
+
+void BalancerNode::on_frontend() {
+  for (int i = 0; i < batch; ++i) {
+    auto inbound = transport::receive_message(frontend_, true);
+    if (!inbound) return;
+    if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
+      drop(proto::reason_label(*error), "frontend");
+      continue;
+    }
+    auto& message = std::get<proto::Message>(inbound->message);
+    if (auto* request = std::get_if<proto::ChargeRequest>(&message)) {
+      dispatcher_.on_request(inbound->routing_id, std::move(*request), clock_.now());
+    } else if (const auto* ping = std::get_if<proto::Ping>(&message)) {
+      const proto::Pong pong{ping->nonce, static_cast<std::uint32_t>(table_.live_count())};
+      transport::send_message(frontend_, pong, inbound->routing_id);
+    } else {
+      drop("unexpected_command", "frontend");
+    }
+  }
+}
+
+void BalancerNode::on_backend() {
+  for (int i = 0; i < batch; ++i) {
+    auto inbound = transport::receive_message(backend_, true);
+    if (!inbound) return;
+    if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
+      drop(proto::reason_label(*error), "backend");
+      continue;
+    }
+    const auto& message = std::get<proto::Message>(inbound->message);
+    if (const auto* result = std::get_if<proto::JobResult>(&message)) {
+      dispatcher_.on_result(inbound->routing_id, *result, clock_.now());
+    } else {
+      drop("unexpected_command", "backend");
+    }
+  }
+}
+
+void BalancerNode::on_heartbeats() {
+  for (int i = 0; i < batch; ++i) {
+    auto inbound = transport::receive_message(heartbeats_, false);
+    if (!inbound) return;
+    if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
+      drop(proto::reason_label(*error), "heartbeats");
+      continue;
+    }
+    const auto& message = std::get<proto::Message>(inbound->message);
+    if (const auto* heartbeat = std::get_if<proto::Heartbeat>(&message)) {
+      on_heartbeat(*heartbeat, clock_.now());
+    } else {
+      drop("unexpected_command", "heartbeats");
+    }
+  }
+}
+
+void BalancerNode::on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now) {
+  if (table_.find(heartbeat.substation_id) == nullptr && table_.size() >= config_.max_substations) {
+    drop("table_full", "heartbeats");
+    return;
+  }
+  const auto verdict = table_.on_heartbeat(report_of(heartbeat), now);
+  switch (verdict) {
+    case balancing::HeartbeatVerdict::stale: drop("stale_seq", "heartbeats"); return;
+    case balancing::HeartbeatVerdict::rejected: drop("invalid_value", "heartbeats"); return;
+    case balancing::HeartbeatVerdict::joined:
+    case balancing::HeartbeatVerdict::restarted:
+    case balancing::HeartbeatVerdict::rejoined:
+      spdlog::info("substation '{}' {}: capacity {} kW, load {} kW", heartbeat.substation_id,
+                   balancing::to_string(verdict), heartbeat.capacity_kw, heartbeat.load_kw);
+      break;
+    case balancing::HeartbeatVerdict::updated: break;
+  }
+  metrics_.heartbeat();
+  if (const auto* row = table_.find(heartbeat.substation_id)) metrics_.substation(*row, table_.live_count());
+}
+
+std::optional<TimePoint> BalancerNode::on_timers(TimePoint now) {
+  for (const auto& dead : table_.expire(now)) {
+    spdlog::warn("substation '{}' is dead: no heartbeat for {} x {} ms", dead, config_.liveness,
+                 config_.heartbeat_interval.count());
+    if (const auto* row = table_.find(dead)) metrics_.substation(*row, table_.live_count());
+  }
+  dispatcher_.on_timers(now);
+  const auto expiry = table_.next_expiry();
+  const auto deadline = dispatcher_.next_deadline();
+  if (expiry && deadline) return std::min(*expiry, *deadline);
+  return expiry ? expiry : deadline;
+}
+
+void BalancerNode::drop(std::string_view reason, std::string_view from) {
+  metrics_.dropped(reason);
+  std::size_t suppressed = 0;
+  if (drop_log_.allow(suppressed)) {
+    spdlog::warn("dropped a message on the {} socket: {} ({} similar suppressed)", from, reason, suppressed);
+  }
+}
+
+}  // namespace grid::balancer

@@ -1,0 +1,80 @@
+#pragma once
+// grid-balancer: the broker. A frontend ROUTER takes charge requests from edges and load
+// generators; a backend ROUTER sends charge jobs to substations (which connect with their id as
+// routing id); a SUB takes the substations' heartbeats into the load table.
+// Thread-safety: run() on one thread; stop() from any thread; endpoint getters after construction.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "balancer_metrics.h"
+#include "dispatcher.h"
+#include "grid/balancing/load_table.h"
+#include "grid/balancing/policy.h"
+#include "grid/metrics/registry.h"
+#include "grid/transport/poll_loop.h"
+#include "grid/util/clock.h"
+#include "grid/util/logging.h"
+#include "grid/util/random.h"
+
+namespace grid::balancer {
+
+struct BalancerConfig {
+  std::string frontend_endpoint = "tcp://*:5555";
+  std::string backend_endpoint = "tcp://*:5556";
+  std::string heartbeats_endpoint = "tcp://*:5557";
+  std::string policy = "least-utilization";
+  std::chrono::milliseconds heartbeat_interval{250};
+  int liveness = 3;
+  std::chrono::milliseconds dispatch_timeout{500};
+  std::size_t max_in_flight = 10'000;
+  std::size_t max_substations = 10'000;  // a flood of invented ids must not grow the table forever
+};
+
+class BalancerNode final : private Outbox {
+public:
+  // Binds all three sockets; throws zmq::error_t when an endpoint cannot be bound and
+  // std::invalid_argument for an unknown policy.
+  BalancerNode(zmq::context_t& context, BalancerConfig config, metrics::Registry& registry,
+               const Clock& clock = steady_clock(), std::unique_ptr<Random> random = std::make_unique<SeededRandom>());
+
+  void run();
+  void stop() { loop_.stop(); }
+
+  // The endpoints actually bound (a tcp://127.0.0.1:* endpoint resolves to its port).
+  const std::string& frontend_endpoint() const { return frontend_endpoint_; }
+  const std::string& backend_endpoint() const { return backend_endpoint_; }
+  const std::string& heartbeats_endpoint() const { return heartbeats_endpoint_; }
+
+private:
+  bool send_job(const std::string& substation, const proto::ChargeJob& job) override;
+  void send_reply(const std::string& client, const proto::ChargeReply& reply) override;
+
+  void on_frontend();
+  void on_backend();
+  void on_heartbeats();
+  void on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now);
+  std::optional<TimePoint> on_timers(TimePoint now);
+  void drop(std::string_view reason, std::string_view from);
+
+  BalancerConfig config_;
+  const Clock& clock_;
+  std::unique_ptr<Random> random_;
+  std::unique_ptr<balancing::Policy> policy_;
+  balancing::LoadTable table_;
+  BalancerMetrics metrics_;
+  Dispatcher dispatcher_;
+  zmq::socket_t frontend_;
+  zmq::socket_t backend_;
+  zmq::socket_t heartbeats_;
+  std::string frontend_endpoint_;
+  std::string backend_endpoint_;
+  std::string heartbeats_endpoint_;
+  transport::PollLoop loop_;
+  LogRateLimit drop_log_;
+};
+
+}  // namespace grid::balancer

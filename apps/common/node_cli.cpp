@@ -1,0 +1,35 @@
+#include "node_cli.h"
+
+#include "grid/util/logging.h"
+
+namespace grid::app {
+
+void add_log_level_flag(CLI::App& app, std::string& level) {
+  app.add_option("--log-level", level, "Log verbosity")
+      ->check(CLI::IsMember(log_level_names()))
+      ->capture_default_str();
+}
+
+CLI::Option* add_host_port_flag(CLI::App& app, const std::string& name, std::string& value, const std::string& help) {
+  const CLI::Validator host_port(
+      [](std::string& text) -> std::string {
+        return parse_host_port(text) ? "" : "expected HOST:PORT (for example 127.0.0.1:9100 or :9100), got '" + text + "'";
+      },
+      "HOST:PORT");
+  return app.add_option(name, value, help)->check(host_port)->capture_default_str();
+}
+
+CLI::Option* add_endpoint_flag(CLI::App& app, const std::string& name, std::string& value, const std::string& help) {
+  const CLI::Validator endpoint(
+      [](std::string& text) -> std::string {
+        for (const char* scheme : {"tcp://", "ipc://", "inproc://"}) {
+          const std::string prefix(scheme);
+          if (text.rfind(prefix, 0) == 0 && text.size() > prefix.size()) return "";
+        }
+        return "expected a ZeroMQ endpoint such as tcp://127.0.0.1:5556, got '" + text + "'";
+      },
+      "ENDPOINT");
+  return app.add_option(name, value, help)->check(endpoint)->capture_default_str();
+}
+
+}  // namespace grid::app

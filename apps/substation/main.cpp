@@ -1,0 +1,60 @@
+// grid-substation: one substation of the grid. Parses its flags and runs the node.
+#include <CLI/CLI.hpp>
+
+#include "grid/metrics/process_metrics.h"
+#include "grid/proto/codec.h"
+#include "grid/util/logging.h"
+#include "grid/util/shutdown.h"
+#include "node_cli.h"
+#include "node_runner.h"
+#include "substation_node.h"
+
+int main(int argc, char** argv) {
+  grid::substation::SubstationConfig config;
+  std::string metrics = "0.0.0.0:9101";
+  std::string log_level = "info";
+  int heartbeat_ms = 250;
+
+  CLI::App app{"grid-substation: a substation that admits charging sessions up to its capacity and publishes its "
+               "load to the balancer"};
+  app.add_option("--id", config.id, "Substation id, unique in the grid (1-64 printable ASCII characters)")
+      ->required()
+      ->check([](const std::string& id) { return grid::proto::valid_id(id) ? "" : "must be 1-64 printable ASCII characters"; });
+  app.add_option("--capacity-kw", config.capacity_kw, "Power this substation can supply, in kW")
+      ->required()
+      ->check(CLI::Range(0.001, 1e6));
+  grid::app::add_endpoint_flag(app, "--balancer", config.balancer_endpoint,
+                               "The balancer's backend (this substation's DEALER connects to it)")
+      ->required();
+  grid::app::add_endpoint_flag(app, "--heartbeats", config.heartbeats_endpoint,
+                               "The balancer's heartbeat endpoint (this substation's PUB connects to it)")
+      ->required();
+  app.add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval in milliseconds")
+      ->check(CLI::Range(10, 60'000))
+      ->capture_default_str();
+  app.add_option("--time-scale", config.time_scale,
+                 "Simulated seconds per real second: a 1-hour session lasts 3600/scale real seconds")
+      ->check(CLI::Range(0.001, 1e7))
+      ->capture_default_str();
+  grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");
+  grid::app::add_log_level_flag(app, log_level);
+  CLI11_PARSE(app, argc, argv);
+  config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+
+  grid::setup_logging("substation:" + config.id, log_level);
+  grid::block_shutdown_signals();
+  try {
+    zmq::context_t context;
+    grid::metrics::Registry registry;
+    grid::metrics::add_process_metrics(registry);
+    grid::substation::SubstationNode node(context, config, registry);
+    return grid::app::run_node({.name = "substation " + config.id,
+                                .metrics_address = metrics,
+                                .run = [&] { node.run(); },
+                                .stop = [&] { node.stop(); }},
+                               registry);
+  } catch (const std::exception& error) {
+    spdlog::critical("cannot start: {}", error.what());
+    return 1;
+  }
+}

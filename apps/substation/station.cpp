@@ -1,0 +1,76 @@
+#include "station.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace grid::substation {
+namespace {
+
+// Float sums drift; a session that fits exactly must not be refused for a rounding error.
+constexpr double tolerance_kw = 1e-9;
+
+std::string hex8(std::uint64_t value) {
+  char text[9];
+  std::snprintf(text, sizeof text, "%08x", static_cast<unsigned>(value & 0xffffffffu));
+  return text;
+}
+
+}  // namespace
+
+Station::Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot)
+    : id_(std::move(id)), capacity_kw_(capacity_kw), time_scale_(time_scale), session_prefix_("s" + hex8(boot) + "-") {}
+
+Admission Station::admit(const proto::ChargeJob& job, TimePoint now) {
+  if (const auto known = admitted_.find(job.request_id); known != admitted_.end()) {
+    return Admission{true, known->second, "", true};
+  }
+  if (load_kw_ + job.power_kw > capacity_kw_ + tolerance_kw) {
+    return Admission{false, "", "capacity", false};
+  }
+  Session session{session_prefix_ + std::to_string(next_session_++), job.request_id, job.power_kw, job.energy_kwh,
+                  now + session_length(job)};
+  load_kw_ += job.power_kw;
+  endings_.emplace(session.ends_at, session.session_id);
+  remember(job.request_id, session.session_id);
+  Admission admission{true, session.session_id, "", false};
+  sessions_.emplace(session.session_id, std::move(session));
+  return admission;
+}
+
+std::vector<Session> Station::complete_due(TimePoint now) {
+  std::vector<Session> done;
+  while (!endings_.empty() && endings_.top().first <= now) {
+    const auto found = sessions_.find(endings_.top().second);
+    endings_.pop();
+    if (found == sessions_.end()) continue;
+    load_kw_ -= found->second.power_kw;
+    done.push_back(std::move(found->second));
+    sessions_.erase(found);
+  }
+  if (sessions_.empty()) load_kw_ = 0;  // no drift survives an idle moment
+  return done;
+}
+
+std::optional<TimePoint> Station::next_completion() const {
+  if (endings_.empty()) return std::nullopt;
+  return endings_.top().first;
+}
+
+Duration Station::session_length(const proto::ChargeJob& job) const {
+  // A tiny power would make the session last longer than a duration can hold: cap it at a year.
+  constexpr double longest_seconds = 365.0 * 24 * 3600;
+  const double simulated_seconds = job.energy_kwh / job.power_kw * 3600.0;
+  const auto real = std::chrono::duration<double>(std::min(simulated_seconds / time_scale_, longest_seconds));
+  return std::chrono::duration_cast<Duration>(real);
+}
+
+void Station::remember(const std::string& request_id, const std::string& session_id) {
+  admitted_.emplace(request_id, session_id);
+  admitted_order_.push_back(request_id);
+  if (admitted_order_.size() > remembered_requests) {
+    admitted_.erase(admitted_order_.front());
+    admitted_order_.pop_front();
+  }
+}
+
+}  // namespace grid::substation

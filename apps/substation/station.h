@@ -1,0 +1,70 @@
+#pragma once
+// A substation's own books: its capacity, its charging sessions and the admission rule. It is the
+// authority on admission: a job is accepted only if it fits, whatever the balancer believed.
+// No sockets and no clock of its own: the node passes the time in, so tests step it.
+// Thread-safety: none; the substation node's thread owns it.
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "grid/proto/messages.h"
+#include "grid/util/clock.h"
+
+namespace grid::substation {
+
+struct Session {
+  std::string session_id;
+  std::string request_id;
+  double power_kw = 0;
+  double energy_kwh = 0;
+  TimePoint ends_at;
+};
+
+struct Admission {
+  bool accepted = false;
+  std::string session_id;
+  std::string reason;     // why not, when not accepted
+  bool repeated = false;  // the same request id was admitted before: same session, nothing new
+};
+
+class Station {
+public:
+  // time_scale: simulated seconds per real second (sessions last energy/power hours, simulated).
+  Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot);
+
+  Admission admit(const proto::ChargeJob& job, TimePoint now);
+  // Ends the sessions whose time has come and returns them.
+  std::vector<Session> complete_due(TimePoint now);
+  std::optional<TimePoint> next_completion() const;
+
+  const std::string& id() const { return id_; }
+  double capacity_kw() const { return capacity_kw_; }
+  double load_kw() const { return load_kw_; }
+  std::uint32_t active_sessions() const { return static_cast<std::uint32_t>(sessions_.size()); }
+
+  // How many admitted request ids are remembered to answer retries (oldest forgotten first).
+  static constexpr std::size_t remembered_requests = 100'000;
+
+private:
+  Duration session_length(const proto::ChargeJob& job) const;
+  void remember(const std::string& request_id, const std::string& session_id);
+
+  std::string id_;
+  double capacity_kw_;
+  double time_scale_;
+  std::string session_prefix_;
+  std::uint64_t next_session_ = 1;
+  double load_kw_ = 0;
+  std::unordered_map<std::string, Session> sessions_;  // by session id
+  using Ending = std::pair<TimePoint, std::string>;
+  std::priority_queue<Ending, std::vector<Ending>, std::greater<>> endings_;
+  std::unordered_map<std::string, std::string> admitted_;  // request id -> session id
+  std::deque<std::string> admitted_order_;
+};
+
+}  // namespace grid::substation

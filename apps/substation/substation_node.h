@@ -1,0 +1,62 @@
+#pragma once
+// grid-substation: owns a Station, takes charge jobs from the balancer over a DEALER and publishes
+// a heartbeat with its full state every interval over PUB. Both sockets connect, so the
+// substation finds a restarted balancer by itself.
+// Thread-safety: run() on one thread; stop() from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "grid/metrics/registry.h"
+#include "grid/transport/poll_loop.h"
+#include "grid/util/clock.h"
+#include "grid/util/logging.h"
+#include "station.h"
+
+namespace grid::substation {
+
+struct SubstationConfig {
+  std::string id;
+  double capacity_kw = 0;
+  std::string balancer_endpoint;    // the balancer's backend ROUTER
+  std::string heartbeats_endpoint;  // the balancer's heartbeat SUB
+  std::chrono::milliseconds heartbeat_interval{250};
+  double time_scale = 1.0;
+};
+
+class SubstationNode {
+public:
+  SubstationNode(zmq::context_t& context, SubstationConfig config, metrics::Registry& registry,
+                 const Clock& clock = steady_clock());
+
+  void run();
+  void stop() { loop_.stop(); }
+
+private:
+  struct Metrics;
+
+  void on_job_socket();
+  std::optional<TimePoint> on_timers(TimePoint now);
+  void publish_heartbeat();
+  void handle_job(const proto::ChargeJob& job);
+  void drop(std::string_view reason);
+  void refresh_gauges();
+
+  SubstationConfig config_;
+  const Clock& clock_;
+  std::uint64_t boot_;
+  Station station_;
+  zmq::socket_t jobs_;
+  zmq::socket_t heartbeats_;
+  transport::PollLoop loop_;
+  std::uint64_t seq_ = 0;  // of the last heartbeat published
+  TimePoint next_heartbeat_;
+  metrics::Registry& registry_;
+  std::unique_ptr<Metrics> metrics_;
+  LogRateLimit drop_log_;
+};
+
+}  // namespace grid::substation
