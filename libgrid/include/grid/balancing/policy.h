@@ -1,0 +1,59 @@
+#pragma once
+// The policy interface and what all policies share: the one health/fit filter, the score that
+// ranks substations for a request, and fair sampling among eligible substations.
+//
+// Thread-safety: none. A policy object may keep state (a cursor, scratch space) and belongs to the
+// balancer's single thread, like the table it reads.
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grid/balancing/load_table.h"
+#include "grid/util/random.h"
+
+namespace grid::balancing {
+
+struct PickRequest {
+  double power_kw = 0;
+  std::span<const std::string> exclude{};  // substations already tried for this request (tiny)
+};
+
+// THE health/fit filter every policy applies: live, the request fits, not already tried.
+bool eligible(const Substation& substation, const PickRequest& request);
+
+// Utilization once the request is placed: (load + reserved + request) / capacity; +inf without
+// capacity. Never below substation.utilization(), which is what lets the least-utilization policy
+// stop its walk early.
+double utilization_with(const Substation& substation, double power_kw);
+
+// The ranking shared by least-utilization and p2c: lower utilization_with, then more headroom
+// (fills the bigger substation first when it is proportionally as loaded), then id, so every pick
+// is deterministic.
+bool preferred(const Substation& a, const Substation& b, double power_kw);
+
+class Policy {
+public:
+  virtual ~Policy() = default;
+  virtual std::string_view name() const = 0;
+  // nullptr: nobody can take the request. The pointer is valid until the table next changes.
+  virtual const Substation* pick(const LoadTable& table, const PickRequest& request,
+                                 Random& random) = 0;
+};
+
+// How many uniform draws over the live rows sample_eligible tries before falling back to listing
+// the eligible ones. A few draws succeed almost always in a healthy grid and cost no scan; the
+// fallback keeps the choice uniform and terminating when most substations are full or dead.
+inline constexpr int sample_attempts = 3;
+
+// A uniformly random eligible live substation other than `other` (nullptr: no other), or nullptr.
+// Draws Random::below(live_count) up to sample_attempts times, then Random::below(#candidates)
+// over the eligible rows collected into `scratch` (kept by the caller to avoid allocating), no
+// draw at all when exactly one is left.
+const Substation* sample_eligible(const LoadTable& table, const PickRequest& request,
+                                  Random& random, const Substation* other,
+                                  std::vector<std::size_t>& scratch);
+
+}  // namespace grid::balancing

@@ -1,0 +1,212 @@
+#include "grid/balancing/load_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace grid::balancing {
+namespace {
+
+// The caller validates reports, but a NaN that slipped through would break the strict weak
+// ordering of the utilization index (NaN compares false both ways) and corrupt every later pick.
+bool valid_kw(double kw) { return std::isfinite(kw) && kw >= 0; }
+
+// Release arithmetic on doubles leaves residues like 1e-15 kW; snap them to an exact zero so an
+// idle substation sorts level with the others.
+constexpr double reservation_residue_kw = 1e-9;
+
+}  // namespace
+
+double Substation::utilization() const {
+  if (capacity_kw > 0) return used_kw() / capacity_kw;
+  return std::numeric_limits<double>::infinity();
+}
+
+std::string_view to_string(HeartbeatVerdict verdict) {
+  switch (verdict) {
+    case HeartbeatVerdict::joined: return "joined";
+    case HeartbeatVerdict::updated: return "updated";
+    case HeartbeatVerdict::restarted: return "restarted";
+    case HeartbeatVerdict::rejoined: return "rejoined";
+    case HeartbeatVerdict::stale: return "stale";
+    case HeartbeatVerdict::rejected: return "rejected";
+  }
+  return "unknown";
+}
+
+LoadTable::LoadTable(Duration heartbeat_interval, int liveness) : interval_(heartbeat_interval) {
+  if (heartbeat_interval <= Duration::zero()) {
+    throw std::invalid_argument("load table: heartbeat interval must be positive");
+  }
+  if (liveness < 1) throw std::invalid_argument("load table: liveness must be at least 1");
+  ttl_ = heartbeat_interval * liveness;
+}
+
+HeartbeatVerdict LoadTable::on_heartbeat(const SubstationReport& report, TimePoint now) {
+  if (!valid_kw(report.capacity_kw) || !valid_kw(report.load_kw)) return HeartbeatVerdict::rejected;
+
+  auto found = index_by_id_.find(std::string_view(report.id));
+  if (found == index_by_id_.end()) {
+    const RowIndex index = rows_.size();
+    Row row;
+    row.sub = Substation{report.id,        report.boot,   report.seq, report.capacity_kw,
+                         report.load_kw,   0.0,           report.active_sessions,
+                         now,              false};
+    row.load_seq = report.seq;
+    rows_.push_back(std::move(row));
+    index_by_id_.emplace(report.id, index);
+    make_live(index);
+    return HeartbeatVerdict::joined;
+  }
+
+  const RowIndex index = found->second;
+  Substation& sub = rows_[index].sub;
+  if (sub.boot != report.boot) {
+    // A new process: everything we knew (its seq numbering, our reservations on it, the load seq
+    // of its answers) belonged to the old one. Jobs still in flight to the old process are lost.
+    sub.boot = report.boot;
+    sub.last_seq = report.seq;
+    sub.capacity_kw = report.capacity_kw;
+    sub.load_kw = report.load_kw;
+    sub.reserved_kw = 0;
+    sub.active_sessions = report.active_sessions;
+    rows_[index].load_seq = report.seq;
+    touch(index, now);
+    reindex(index);
+    return HeartbeatVerdict::restarted;
+  }
+  // Duplicated or reordered on the wire: an older state than the one we hold.
+  if (report.seq <= sub.last_seq) return HeartbeatVerdict::stale;
+
+  const bool was_live = sub.live;
+  sub.last_seq = report.seq;
+  sub.capacity_kw = report.capacity_kw;
+  if (report.seq > rows_[index].load_seq) {
+    sub.load_kw = report.load_kw;
+    sub.active_sessions = report.active_sessions;
+    rows_[index].load_seq = report.seq;
+  }
+  touch(index, now);
+  reindex(index);
+  return was_live ? HeartbeatVerdict::updated : HeartbeatVerdict::rejoined;
+}
+
+bool LoadTable::on_job_result(std::string_view id, double load_kw, std::uint32_t active_sessions,
+                              std::uint64_t after_seq, TimePoint now) {
+  Row* row = lookup(id);
+  if (row == nullptr) return false;
+  return apply_job_result(*row, load_kw, active_sessions, after_seq, now);
+}
+
+bool LoadTable::on_job_result(std::string_view id, std::uint64_t boot, double load_kw,
+                              std::uint32_t active_sessions, std::uint64_t after_seq,
+                              TimePoint now) {
+  Row* row = lookup(id);
+  if (row == nullptr || row->sub.boot != boot) return false;
+  return apply_job_result(*row, load_kw, active_sessions, after_seq, now);
+}
+
+bool LoadTable::apply_job_result(Row& row, double load_kw, std::uint32_t active_sessions,
+                                 std::uint64_t after_seq, TimePoint now) {
+  if (!valid_kw(load_kw)) return false;
+  const auto index = static_cast<RowIndex>(&row - rows_.data());
+  // The substation decided after publishing heartbeat after_seq, so its snapshot is newer than
+  // that heartbeat and than earlier answers with the same after_seq (one DEALER connection keeps
+  // answers in order), but older than any heartbeat with a higher seq we may already hold.
+  if (after_seq >= row.load_seq) {
+    row.sub.load_kw = load_kw;
+    row.sub.active_sessions = active_sessions;
+    row.load_seq = after_seq;
+  }
+  touch(index, now);
+  reindex(index);
+  return true;
+}
+
+void LoadTable::reserve(std::string_view id, double kw) {
+  Row* row = lookup(id);
+  if (row == nullptr || !valid_kw(kw)) return;
+  row->sub.reserved_kw += kw;
+  reindex(static_cast<RowIndex>(row - rows_.data()));
+}
+
+void LoadTable::release(std::string_view id, double kw) {
+  Row* row = lookup(id);
+  if (row == nullptr || !valid_kw(kw)) return;
+  const double left = row->sub.reserved_kw - kw;
+  row->sub.reserved_kw = left > reservation_residue_kw ? left : 0.0;
+  reindex(static_cast<RowIndex>(row - rows_.data()));
+}
+
+std::vector<std::string> LoadTable::expire(TimePoint now) {
+  std::vector<std::string> expired;
+  while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
+    const RowIndex index = by_deadline_.begin()->second;
+    expired.push_back(rows_[index].sub.id);
+    make_dead(index);
+  }
+  return expired;
+}
+
+std::optional<TimePoint> LoadTable::next_expiry() const {
+  if (by_deadline_.empty()) return std::nullopt;
+  return by_deadline_.begin()->first;
+}
+
+const Substation* LoadTable::find(std::string_view id) const {
+  auto found = index_by_id_.find(id);
+  return found == index_by_id_.end() ? nullptr : &rows_[found->second].sub;
+}
+
+LoadTable::Row* LoadTable::lookup(std::string_view id) {
+  auto found = index_by_id_.find(id);
+  return found == index_by_id_.end() ? nullptr : &rows_[found->second];
+}
+
+void LoadTable::make_live(RowIndex index) {
+  Row& row = rows_[index];
+  row.sub.live = true;
+  row.live_pos = live_.size();
+  live_.push_back(index);
+  row.by_utilization = by_utilization_.emplace(row.sub.utilization(), index).first;
+  row.by_deadline = by_deadline_.emplace(row.sub.last_heard + ttl_, index).first;
+}
+
+void LoadTable::make_dead(RowIndex index) {
+  Row& row = rows_[index];
+  // Swap-remove keeps live() O(1) without holes; only the moved row's position changes.
+  const RowIndex moved = live_.back();
+  live_[row.live_pos] = moved;
+  rows_[moved].live_pos = row.live_pos;
+  live_.pop_back();
+  by_utilization_.erase(row.by_utilization);
+  by_deadline_.erase(row.by_deadline);
+  row.live_pos = not_live;
+  row.sub.live = false;
+}
+
+void LoadTable::touch(RowIndex index, TimePoint now) {
+  Row& row = rows_[index];
+  row.sub.last_heard = now;
+  if (!row.sub.live) {
+    make_live(index);
+    return;
+  }
+  // Re-use the node: no allocation per heartbeat. The new deadline is usually the latest one, so
+  // the end() hint makes the insertion amortized constant.
+  auto node = by_deadline_.extract(row.by_deadline);
+  node.value().first = now + ttl_;
+  row.by_deadline = by_deadline_.insert(by_deadline_.end(), std::move(node));
+}
+
+void LoadTable::reindex(RowIndex index) {
+  Row& row = rows_[index];
+  if (!row.sub.live) return;
+  const double utilization = row.sub.utilization();
+  if (row.by_utilization->first == utilization) return;
+  auto node = by_utilization_.extract(row.by_utilization);
+  node.value().first = utilization;
+  row.by_utilization = by_utilization_.insert(std::move(node)).position;
+}
+
+}  // namespace grid::balancing

@@ -1,0 +1,110 @@
+// The table's derived structures (live list, utilization index, deadlines) against a brute-force
+// recomputation from the rows, after every one of thousands of random operations.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "grid/balancing/load_table.h"
+#include "grid/util/clock.h"
+
+using namespace std::chrono_literals;
+using grid::balancing::LoadTable;
+using grid::balancing::Substation;
+using grid::balancing::SubstationReport;
+
+namespace {
+
+void check_consistent(const LoadTable& table, grid::TimePoint now, bool just_expired) {
+  std::set<const Substation*> live_rows;
+  std::optional<grid::TimePoint> earliest;
+  table.for_each([&](const Substation& row) {
+    if (!row.live) return;
+    live_rows.insert(&row);
+    const auto deadline = row.last_heard + table.ttl();
+    if (!earliest || deadline < *earliest) earliest = deadline;
+    if (just_expired) CHECK(deadline > now);
+  });
+
+  REQUIRE(table.live_count() == live_rows.size());
+  std::set<const Substation*> by_position;
+  for (std::size_t i = 0; i < table.live_count(); ++i) by_position.insert(&table.live(i));
+  CHECK(by_position == live_rows);
+
+  std::vector<const Substation*> by_utilization;
+  double previous = -1;
+  bool ascending = true;
+  table.for_each_by_utilization([&](const Substation& row) {
+    by_utilization.push_back(&row);
+    ascending = ascending && row.utilization() >= previous;
+    previous = row.utilization();
+    return true;
+  });
+  CHECK(ascending);
+  CHECK(by_utilization.size() == live_rows.size());
+  CHECK(std::set<const Substation*>(by_utilization.begin(), by_utilization.end()) == live_rows);
+  CHECK(table.next_expiry() == earliest);
+}
+
+}  // namespace
+
+TEST_CASE("live list, utilization index and deadlines match brute force after random updates") {
+  std::mt19937_64 rng(20240611);
+  auto below = [&](std::uint64_t bound) {
+    return std::uniform_int_distribution<std::uint64_t>(0, bound - 1)(rng);
+  };
+  auto kw = [&](double max) { return std::uniform_real_distribution<double>(0, max)(rng); };
+
+  grid::FakeClock clock;
+  LoadTable table(1s, 3);
+  struct Known {
+    std::uint64_t boot = 1;
+    std::uint64_t seq = 0;
+  };
+  std::map<std::string, Known> known;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back("substation-" + std::to_string(i));
+
+  std::size_t expired = 0;
+  for (int op = 0; op < 5000; ++op) {
+    CAPTURE(op);
+    const std::string& id = ids[below(ids.size())];
+    Known& state = known[id];
+    bool just_expired = false;
+    switch (below(8)) {
+      case 0:
+      case 1:
+      case 2: {  // heartbeat, sometimes stale, sometimes from a new boot, sometimes no capacity
+        if (below(20) == 0) state = Known{state.boot + 1, 0};
+        const std::uint64_t seq = below(10) == 0 && state.seq > 2 ? state.seq - 2 : ++state.seq;
+        const double capacity = below(25) == 0 ? 0.0 : 50.0 + static_cast<double>(below(4)) * 50;
+        table.on_heartbeat(SubstationReport{id, state.boot, seq, capacity, kw(capacity),
+                                            static_cast<std::uint32_t>(below(10))},
+                           clock.now());
+        break;
+      }
+      case 3:
+        table.on_job_result(id, kw(200), static_cast<std::uint32_t>(below(10)),
+                            state.seq + below(2), clock.now());
+        break;
+      case 4: table.reserve(id, kw(30)); break;
+      case 5: table.release(id, kw(30)); break;
+      case 6: clock.advance(std::chrono::milliseconds(below(250))); break;
+      default:
+        expired += table.expire(clock.now()).size();
+        just_expired = true;
+        break;
+    }
+    check_consistent(table, clock.now(), just_expired);
+  }
+  // The walk must have exercised deaths and revivals, not only updates.
+  CHECK(table.size() == ids.size());
+  CHECK(expired > 20);
+  CHECK(table.live_count() > 0);
+}
