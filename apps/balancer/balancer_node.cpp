@@ -63,6 +63,8 @@ void BalancerNode::send_reply(const std::string& client, const proto::ChargeRepl
 }
 
 void BalancerNode::on_frontend() {
+  // A substation past its deadline must not be picked just because the timer has not run yet.
+  expire_dead(clock_.now());
   for (int i = 0; i < batch; ++i) {
     auto inbound = transport::receive_message(frontend_, true);
     if (!inbound) return;
@@ -137,12 +139,16 @@ void BalancerNode::on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now
   if (const auto* row = table_.find(heartbeat.substation_id)) metrics_.substation(*row, table_.live_count());
 }
 
-std::optional<TimePoint> BalancerNode::on_timers(TimePoint now) {
+void BalancerNode::expire_dead(TimePoint now) {
   for (const auto& dead : table_.expire(now)) {
     spdlog::warn("substation '{}' is dead: no heartbeat for {} x {} ms", dead, config_.liveness,
                  config_.heartbeat_interval.count());
     if (const auto* row = table_.find(dead)) metrics_.substation(*row, table_.live_count());
   }
+}
+
+std::optional<TimePoint> BalancerNode::on_timers(TimePoint now) {
+  expire_dead(now);
   dispatcher_.on_timers(now);
   const auto expiry = table_.next_expiry();
   const auto deadline = dispatcher_.next_deadline();

@@ -58,6 +58,7 @@ private:
   void on_heartbeats();
   void on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now);
   std::optional<TimePoint> on_timers(TimePoint now);
+  void expire_dead(TimePoint now);
   void drop(std::string_view reason, std::string_view from);
 
   BalancerConfig config_;

@@ -63,7 +63,7 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
   if (found == jobs_.end()) {
     // The job timed out and was sent elsewhere, or was never ours.
     metrics_.dropped(result.accepted ? "late_acceptance" : "unknown_job");
-    table_.on_job_result(substation, result.load_kw, result.active_sessions, result.after_seq, now);
+    table_.on_job_result(substation, result.boot, result.load_kw, result.active_sessions, result.after_seq, now);
     return;
   }
   if (found->second.substation != substation || found->second.request.request_id != result.request_id) {
@@ -75,7 +75,7 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
   deadlines_.erase({pending.deadline, result.job_id});
   metrics_.in_flight(jobs_.size());
   table_.release(substation, pending.request.power_kw);
-  table_.on_job_result(substation, result.load_kw, result.active_sessions, result.after_seq, now);
+  table_.on_job_result(substation, result.boot, result.load_kw, result.active_sessions, result.after_seq, now);
   publish(substation);
   if (result.accepted) {
     metrics_.dispatch(substation, "accepted");

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "grid/http/ops.h"
 #include "grid/http/server.h"
 #include "grid/util/host_port.h"
 #include "grid/util/shutdown.h"

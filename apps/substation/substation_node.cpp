@@ -57,6 +57,8 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
   loop_.set_timers([this](TimePoint now) { return on_timers(now); });
 }
 
+SubstationNode::~SubstationNode() = default;
+
 void SubstationNode::run() {
   spdlog::info("substation '{}' up: capacity {} kW, jobs from {}, heartbeats to {} every {} ms", config_.id,
                config_.capacity_kw, config_.balancer_endpoint, config_.heartbeats_endpoint,
@@ -98,7 +100,7 @@ void SubstationNode::handle_job(const proto::ChargeJob& job) {
   refresh_gauges();
   const proto::JobResult result{job.job_id,     job.request_id,     admission.accepted,
                                 admission.session_id, admission.reason, station_.load_kw(),
-                                station_.active_sessions(), seq_};
+                                station_.active_sessions(), seq_, boot_};
   if (transport::send_message(jobs_, result) != transport::SendResult::sent) {
     drop("reply_would_block");
   }

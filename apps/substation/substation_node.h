@@ -31,6 +31,7 @@ class SubstationNode {
 public:
   SubstationNode(zmq::context_t& context, SubstationConfig config, metrics::Registry& registry,
                  const Clock& clock = steady_clock());
+  ~SubstationNode();
 
   void run();
   void stop() { loop_.stop(); }

@@ -27,7 +27,7 @@ auto fields(M& m) { return std::tie(m.job_id, m.request_id, m.vehicle_id, m.powe
 template <Is<JobResult> M>
 auto fields(M& m) {
   return std::tie(m.job_id, m.request_id, m.accepted, m.session_id, m.reason, m.load_kw, m.active_sessions,
-                  m.after_seq);
+                  m.after_seq, m.boot);
 }
 template <Is<Ping> M>
 auto fields(M& m) { return std::tie(m.nonce); }

@@ -50,7 +50,7 @@ struct Grid {
     const auto& [substation, job] = outbox.jobs.at(job_index);
     dispatcher.on_result(substation,
                          {job.job_id, job.request_id, accepted, accepted ? "s-" + job.request_id : "",
-                          accepted ? "" : "capacity", load_after, 1, 1},
+                          accepted ? "" : "capacity", load_after, 1, 1, table.find(substation)->boot},
                          clock.now());
   }
 };

@@ -19,8 +19,8 @@ TEST_CASE("every message survives a round trip") {
       ChargeReply{"req-1", Outcome::charging, "north-7", "north", 11.0, ""},
       ChargeReply{"req-2", Outcome::no_capacity, "", "", 0.0, "no capacity"},
       ChargeJob{7, "req-1", "EV-42", 22.0, 40.0},
-      JobResult{7, "req-1", true, "north-7", "", 55.0, 5, 41},
-      JobResult{8, "req-3", false, "", "full", 150.0, 9, 41},
+      JobResult{7, "req-1", true, "north-7", "", 55.0, 5, 41, 99},
+      JobResult{8, "req-3", false, "", "full", 150.0, 9, 41, 99},
       Ping{99},
       Pong{99, 3},
   };
@@ -53,7 +53,7 @@ TEST_CASE("frames are checked before the body") {
 }
 
 TEST_CASE("truncated bodies are malformed, at every cut") {
-  const auto full = encode(JobResult{7, "req-1", true, "north-7", "", 55.0, 5, 41}).body;
+  const auto full = encode(JobResult{7, "req-1", true, "north-7", "", 55.0, 5, 41, 99}).body;
   for (std::size_t cut = 0; cut < full.size(); ++cut) {
     CAPTURE(cut);
     const auto decoded = decode(protocol_id, command_byte(Command::job_result), full.substr(0, cut));

@@ -79,6 +79,7 @@ struct JobResult {
   double load_kw = 0;
   std::uint32_t active_sessions = 0;
   std::uint64_t after_seq = 0;
+  std::uint64_t boot = 0;  // the substation's boot, so an answer from a previous run is recognised
   bool operator==(const JobResult&) const = default;
 };
 

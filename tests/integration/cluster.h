@@ -1,0 +1,59 @@
+#pragma once
+// A real grid of node processes on loopback for integration tests: the balancer and any number of
+// substations, each on free ports, with helpers to wait for them and to read their metrics.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/process.h"
+
+namespace grid::test {
+
+struct SubstationProcess {
+  std::string id;
+  double capacity_kw = 0;
+  int metrics_port = 0;
+  std::unique_ptr<ChildProcess> process;
+};
+
+struct ClusterOptions {
+  int heartbeat_ms = 100;
+  int liveness = 3;
+  int dispatch_timeout_ms = 500;
+  std::string policy = "least-utilization";
+  double time_scale = 1.0;
+  std::vector<std::string> balancer_extra;  // more flags for the balancer
+};
+
+class Cluster {
+public:
+  explicit Cluster(ClusterOptions options = {});
+
+  void start_balancer();
+  void add_substation(const std::string& id, double capacity_kw);
+  void kill_substation(const std::string& id);  // SIGKILL
+
+  std::string frontend() const { return "tcp://127.0.0.1:" + std::to_string(frontend_port_); }
+  int balancer_metrics_port() const { return balancer_metrics_port_; }
+  ChildProcess& balancer() { return *balancer_; }
+  std::vector<SubstationProcess>& substations() { return substations_; }
+  SubstationProcess& substation(const std::string& id);
+  const ClusterOptions& options() const { return options_; }
+
+  // Every process's log, for a failure message.
+  std::string logs() const;
+
+private:
+  ClusterOptions options_;
+  int frontend_port_;
+  int backend_port_;
+  int heartbeats_port_;
+  int balancer_metrics_port_;
+  std::unique_ptr<ChildProcess> balancer_;
+  std::vector<SubstationProcess> substations_;
+};
+
+}  // namespace grid::test

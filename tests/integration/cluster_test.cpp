@@ -1,0 +1,96 @@
+// The grid as separate processes on loopback: three substations of different capacities and the
+// balancer, driven over ZeroMQ as an edge would.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "cluster.h"
+#include "support/grid_client.h"
+#include "support/http_get.h"
+#include "support/wait.h"
+
+using namespace grid;
+using namespace grid::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Scrapes every substation and checks it never reports more load than capacity.
+void check_no_overload(Cluster& cluster) {
+  for (auto& s : cluster.substations()) {
+    if (!s.process->running()) continue;
+    const auto reply = http_get(s.metrics_port, "/metrics");
+    REQUIRE(reply);
+    const std::string labels = "{substation=\"" + s.id + "\"}";
+    const auto load = sample(reply->body, "substation_load_kw" + labels);
+    const auto capacity = sample(reply->body, "substation_capacity_kw" + labels);
+    REQUIRE(load);
+    REQUIRE(capacity);
+    CHECK(*load <= *capacity);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("three substation processes: spread by capacity, never overloaded, a killed one is routed around") {
+  Cluster cluster;
+  cluster.start_balancer();
+  cluster.add_substation("large", 300);
+  cluster.add_substation("medium", 200);
+  cluster.add_substation("small", 100);
+  zmq::context_t context;
+  GridClient client(context, cluster.frontend());
+  REQUIRE_MESSAGE(wait_until([&] { return client.live_substations() == 3u; }), cluster.logs());
+
+  // 60 jobs of 5 kW: 300 kW of the grid's 600.
+  std::map<std::string, int> per_substation;
+  for (int i = 0; i < 60; ++i) {
+    const auto reply = client.charge({"r" + std::to_string(i), "EV-" + std::to_string(i), 5, 20});
+    REQUIRE_MESSAGE(reply, cluster.logs());
+    REQUIRE(reply->outcome == proto::Outcome::charging);
+    ++per_substation[reply->substation_id];
+    if (i % 10 == 9) check_no_overload(cluster);
+  }
+  for (const auto& s : cluster.substations()) {
+    const double share = per_substation[s.id] / 60.0;
+    const double capacity_share = s.capacity_kw / 600.0;
+    CAPTURE(s.id);
+    CAPTURE(per_substation[s.id]);
+    CHECK(share == doctest::Approx(capacity_share).epsilon(0.20));
+  }
+
+  // The balancer's own scrape is valid Prometheus text.
+  const auto balancer_metrics = http_get(cluster.balancer_metrics_port(), "/metrics");
+  REQUIRE(balancer_metrics);
+  CHECK(promtool_check_metrics(balancer_metrics->body) == "");
+  CHECK(sample(balancer_metrics->body, "balancer_requests_total{outcome=\"charging\"}") == 60.0);
+
+  // Pull the plug on one substation: it is out within liveness x interval, and the rest go on.
+  const auto killed_at = std::chrono::steady_clock::now();
+  cluster.kill_substation("medium");
+  REQUIRE(wait_until([&] { return client.live_substations() == 2u; }));
+  const auto noticed_after = std::chrono::steady_clock::now() - killed_at;
+  const auto liveness_window = std::chrono::milliseconds(cluster.options().heartbeat_ms * cluster.options().liveness);
+  CHECK(noticed_after <= liveness_window + 300ms);  // plus one heartbeat of phase and scheduling slack
+
+  for (int i = 0; i < 20; ++i) {
+    const auto reply = client.charge({"after-" + std::to_string(i), "EV", 5, 20});
+    REQUIRE(reply);
+    CHECK(reply->outcome == proto::Outcome::charging);
+    CHECK(reply->substation_id != "medium");
+  }
+  check_no_overload(cluster);
+}
+
+TEST_CASE("every node shuts down cleanly and quickly on SIGTERM") {
+  Cluster cluster;
+  cluster.start_balancer();
+  cluster.add_substation("north", 100);
+  zmq::context_t context;
+  GridClient client(context, cluster.frontend());
+  REQUIRE(wait_until([&] { return client.live_substations() == 1u; }));
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(cluster.substation("north").process->terminate(1000) == 0);
+  CHECK(cluster.balancer().terminate(1000) == 0);
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+}

@@ -1,0 +1,31 @@
+#pragma once
+// A deliberately small blocking HTTP/1.1 client for tests: one request per connection
+// (Connection: close), reads to EOF. Not for production: nodes use Beast.
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace grid::test {
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+};
+
+// Empty when the connection fails or the reply is not HTTP; every wait is bounded by timeout_ms.
+std::optional<HttpReply> http_request(int port, const std::string& method, const std::string& target,
+                                      const std::string& body = "", const std::string& content_type = "",
+                                      int timeout_ms = 5000);
+inline std::optional<HttpReply> http_get(int port, const std::string& target) {
+  return http_request(port, "GET", target);
+}
+
+// The value of one sample in a Prometheus text exposition, e.g. sample(text, "x_total{a=\"b\"}").
+std::optional<double> sample(const std::string& exposition, const std::string& series);
+
+// Runs `promtool check metrics` on the text; returns promtool's output, empty when it passed.
+std::string promtool_check_metrics(const std::string& exposition);
+
+}  // namespace grid::test
