@@ -53,9 +53,25 @@ void Cluster::kill_substation(const std::string& id) {
   substation(id).process->kill_hard();
 }
 
+int Cluster::start_edge(std::vector<std::string> extra) {
+#ifdef GRID_EDGE_BIN
+  edge_port_ = free_port();
+  std::vector<std::string> argv{GRID_EDGE_BIN, "--listen", "127.0.0.1:" + std::to_string(edge_port_), "--balancer",
+                                frontend()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  edge_ = std::make_unique<ChildProcess>("edge", argv);
+  if (!wait_for_port(edge_port_)) throw std::runtime_error("edge did not start:\n" + edge_->log());
+  return edge_port_;
+#else
+  (void)extra;
+  throw std::logic_error("grid-edge is not built");
+#endif
+}
+
 std::string Cluster::logs() const {
   std::string text;
   if (balancer_) text += "--- balancer\n" + balancer_->log();
+  if (edge_) text += "--- edge\n" + edge_->log();
   for (const auto& s : substations_) text += "--- substation " + s.id + "\n" + s.process->log();
   return text;
 }

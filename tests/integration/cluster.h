@@ -35,6 +35,10 @@ public:
   void start_balancer();
   void add_substation(const std::string& id, double capacity_kw);
   void kill_substation(const std::string& id);  // SIGKILL
+  // grid-edge on a free port, pointed at this balancer; returns its HTTP port.
+  int start_edge(std::vector<std::string> extra = {});
+  ChildProcess& edge() { return *edge_; }
+  int edge_port() const { return edge_port_; }
 
   std::string frontend() const { return "tcp://127.0.0.1:" + std::to_string(frontend_port_); }
   int balancer_metrics_port() const { return balancer_metrics_port_; }
@@ -53,6 +57,8 @@ private:
   int heartbeats_port_;
   int balancer_metrics_port_;
   std::unique_ptr<ChildProcess> balancer_;
+  std::unique_ptr<ChildProcess> edge_;
+  int edge_port_ = 0;
   std::vector<SubstationProcess> substations_;
 };
 

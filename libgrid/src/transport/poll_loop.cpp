@@ -24,14 +24,19 @@ PollLoop::PollLoop(zmq::context_t& context, const Clock& clock)
 }
 
 void PollLoop::add(zmq::socket_t& socket, std::function<void()> on_readable) {
-  sockets_.push_back(&socket);
+  items_.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+  handlers_.push_back(std::move(on_readable));
+}
+
+void PollLoop::add_fd(int fd, std::function<void()> on_readable) {
+  items_.push_back({nullptr, fd, ZMQ_POLLIN, 0});
   handlers_.push_back(std::move(on_readable));
 }
 
 void PollLoop::run() {
   std::vector<zmq::pollitem_t> items;
   items.push_back({control_.handle(), 0, ZMQ_POLLIN, 0});
-  for (auto* socket : sockets_) items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
+  items.insert(items.end(), items_.begin(), items_.end());
 
   std::optional<TimePoint> next_timer = timers_ ? timers_(clock_.now()) : std::nullopt;
   while (!stop_requested_.load()) {

@@ -29,6 +29,8 @@ public:
   PollLoop& operator=(const PollLoop&) = delete;
 
   void add(zmq::socket_t& socket, std::function<void()> on_readable);
+  // A plain file descriptor (an eventfd another thread writes to hand work over, for example).
+  void add_fd(int fd, std::function<void()> on_readable);
   void set_timers(Timers timers) { timers_ = std::move(timers); }
 
   // Runs until stop(). Handlers may throw only for broken invariants; those end the loop.
@@ -43,7 +45,7 @@ private:
   const Clock& clock_;
   std::string control_endpoint_;
   zmq::socket_t control_;
-  std::vector<zmq::socket_t*> sockets_;
+  std::vector<zmq::pollitem_t> items_;  // after the control socket, in add order
   std::vector<std::function<void()>> handlers_;
   Timers timers_;
   std::atomic<bool> stop_requested_{false};
