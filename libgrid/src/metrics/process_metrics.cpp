@@ -133,13 +133,14 @@ void refresh(ProcessSeries& s) {
 
 void add_process_metrics(Registry& registry) {
   auto s = std::make_shared<ProcessSeries>();
-  s->cpu_seconds = &registry.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.").add({});
+  s->cpu_seconds =
+      &registry.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.").add({});
   s->resident_bytes = &registry.gauge("process_resident_memory_bytes", "Resident memory size in bytes.").add({});
   s->virtual_bytes = &registry.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.").add({});
   s->open_fds = &registry.gauge("process_open_fds", "Number of open file descriptors.").add({});
   s->max_fds = &registry.gauge("process_max_fds", "Maximum number of open file descriptors.").add({});
-  s->start_time = &registry.gauge("process_start_time_seconds",
-                                  "Start time of the process since unix epoch in seconds.").add({});
+  s->start_time =
+      &registry.gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.").add({});
   registry.on_collect([s] { refresh(*s); });
 }
 

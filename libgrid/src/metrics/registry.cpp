@@ -25,8 +25,7 @@ Family<Metric>& Registry::find_or_add(const std::string& name, const std::string
   }
   auto* existing = dynamic_cast<Family<Metric>*>(it->second.get());
   if (existing == nullptr) {
-    throw std::invalid_argument("metric '" + name + "' is already registered as a " +
-                                to_string(it->second->type()));
+    throw std::invalid_argument("metric '" + name + "' is already registered as a " + to_string(it->second->type()));
   }
   if (existing->label_names() != sorted) {
     throw std::invalid_argument("metric '" + name + "' is already registered with other label names");
@@ -42,13 +41,12 @@ Family<Counter>& Registry::counter(const std::string& name, const std::string& h
   return find_or_add<Counter>(name, help, std::move(label_names), {});
 }
 
-Family<Gauge>& Registry::gauge(const std::string& name, const std::string& help,
-                               std::vector<std::string> label_names) {
+Family<Gauge>& Registry::gauge(const std::string& name, const std::string& help, std::vector<std::string> label_names) {
   return find_or_add<Gauge>(name, help, std::move(label_names), {});
 }
 
-Family<Histogram>& Registry::histogram(const std::string& name, const std::string& help,
-                                       std::vector<double> buckets, std::vector<std::string> label_names) {
+Family<Histogram>& Registry::histogram(const std::string& name, const std::string& help, std::vector<double> buckets,
+                                       std::vector<std::string> label_names) {
   return find_or_add<Histogram>(name, help, std::move(label_names), std::move(buckets));
 }
 

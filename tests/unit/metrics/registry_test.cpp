@@ -53,7 +53,7 @@ TEST_CASE("registration errors throw std::invalid_argument") {
   CHECK_NOTHROW(registry.gauge("grid:load_kw", "Colon.", {"le"}));
 }
 
-TEST_CASE("add() with other label names throws; the hot path calls do not") {
+TEST_CASE("add() with other label names throws, but the hot path never does") {
   Registry registry;
   auto& family = registry.counter("jobs_total", "Jobs.", {"substation"});
   CHECK_THROWS_AS(family.add({}), std::invalid_argument);
@@ -149,9 +149,12 @@ TEST_CASE("process metrics read /proc/self at collect time") {
   add_process_metrics(registry);
   double resident = 0, fds = 0, start = 0;
   for (const auto& family : registry.collect()) {
-    if (family.name == "process_resident_memory_bytes") resident = family.series.at(0).value;
-    if (family.name == "process_open_fds") fds = family.series.at(0).value;
-    if (family.name == "process_start_time_seconds") start = family.series.at(0).value;
+    if (family.name == "process_resident_memory_bytes")
+      resident = family.series.at(0).value;
+    if (family.name == "process_open_fds")
+      fds = family.series.at(0).value;
+    if (family.name == "process_start_time_seconds")
+      start = family.series.at(0).value;
   }
   CHECK(resident > 1e5);
   CHECK(fds >= 3);

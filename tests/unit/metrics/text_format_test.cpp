@@ -88,9 +88,7 @@ struct GlobalLocale {
 
 }  // namespace
 
-TEST_CASE("exposition text is exact to the byte") {
-  CHECK(render() == expected);
-}
+TEST_CASE("exposition text is exact to the byte") { CHECK(render() == expected); }
 
 TEST_CASE("a histogram without labels puts le alone in the braces") {
   Registry registry;

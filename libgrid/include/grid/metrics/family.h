@@ -47,8 +47,7 @@ template <class Metric>
 class Family final : public FamilyBase {
 public:
   // Histogram families pass their buckets; counters and gauges leave them empty.
-  Family(std::string name, std::string help, std::vector<std::string> label_names,
-         std::vector<double> buckets = {});
+  Family(std::string name, std::string help, std::vector<std::string> label_names, std::vector<double> buckets = {});
 
   // The series for these labels, created on first use. Throws std::invalid_argument when the label
   // names differ from the family's: a mistake in the code, found the first time it runs.

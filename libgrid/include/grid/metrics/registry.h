@@ -27,10 +27,8 @@ public:
   // buckets, or a name already taken by another type, other label names or other buckets.
   // Registering the same name the same way again returns the same family (its help text is the
   // first one given). Counter names should end in _total: nothing is appended.
-  Family<Counter>& counter(const std::string& name, const std::string& help,
-                           std::vector<std::string> label_names = {});
-  Family<Gauge>& gauge(const std::string& name, const std::string& help,
-                       std::vector<std::string> label_names = {});
+  Family<Counter>& counter(const std::string& name, const std::string& help, std::vector<std::string> label_names = {});
+  Family<Gauge>& gauge(const std::string& name, const std::string& help, std::vector<std::string> label_names = {});
   Family<Histogram>& histogram(const std::string& name, const std::string& help, std::vector<double> buckets,
                                std::vector<std::string> label_names = {});
 
@@ -44,8 +42,8 @@ public:
 
 private:
   template <class Metric>
-  Family<Metric>& find_or_add(const std::string& name, const std::string& help,
-                              std::vector<std::string> label_names, std::vector<double> buckets);
+  Family<Metric>& find_or_add(const std::string& name, const std::string& help, std::vector<std::string> label_names,
+                              std::vector<double> buckets);
 
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<FamilyBase>> families_;
