@@ -1,0 +1,213 @@
+#include "broker_client.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <limits>
+#include <random>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "grid/transport/sockets.h"
+#include "grid/transport/wire.h"
+
+namespace grid::edge {
+namespace {
+
+// Messages handled per wake-up, so a flood of replies cannot starve the timers.
+constexpr int batch = 256;
+constexpr Duration::rep never = std::numeric_limits<Duration::rep>::min();
+
+std::uint64_t random_prefix() {
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+}  // namespace
+
+BrokerClient::BrokerClient(zmq::context_t& context, BrokerConfig config, EdgeMetrics& metrics, const Clock& clock)
+    : config_(std::move(config)),
+      metrics_(metrics),
+      clock_(clock),
+      // immediate: with no balancer connected a send fails at once instead of queueing for a
+      // peer that may never come, so the client hears 504 now rather than after the timeout.
+      dealer_(transport::make_socket(context, zmq::socket_type::dealer, {.immediate = true})),
+      loop_(context, clock),
+      id_prefix_(fmt::format("{:016x}", config_.id_prefix.value_or(random_prefix()))),
+      last_pong_(never) {
+  wakeup_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wakeup_fd_ < 0) throw std::system_error(errno, std::generic_category(), "edge: cannot create an eventfd");
+  dealer_.connect(config_.balancer_endpoint);
+  loop_.add(dealer_, [this] { on_balancer(); });
+  loop_.add_fd(wakeup_fd_, [this] { on_wakeup(); });
+  loop_.set_timers([this](TimePoint now) { return on_timers(now); });
+}
+
+BrokerClient::~BrokerClient() {
+  // Normally run() has answered everything; this covers a client that never ran.
+  std::vector<Submitted> queued;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    queued.swap(queue_);
+  }
+  for (auto& submitted : queued) answer(submitted.on_answer, BrokerFailure::shutting_down);
+  for (auto& [id, pending] : pending_) answer(pending.on_answer, BrokerFailure::shutting_down);
+  ::close(wakeup_fd_);
+}
+
+void BrokerClient::submit(ChargeInput input, OnAnswer on_answer) {
+  const TimePoint deadline = clock_.now() + config_.timeout;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!closed_) {
+      // One wake-up per batch: the broker drains the whole queue when it wakes.
+      wake = queue_.empty();
+      queue_.push_back({std::move(input), std::move(on_answer), deadline});
+      on_answer = nullptr;
+    }
+  }
+  if (on_answer) {
+    answer(on_answer, BrokerFailure::shutting_down);
+    return;
+  }
+  if (wake) {
+    const std::uint64_t one = 1;
+    // Cannot fail short of a counter overflow, which would only mean a wake-up is already due.
+    [[maybe_unused]] const auto written = ::write(wakeup_fd_, &one, sizeof one);
+  }
+}
+
+void BrokerClient::run() {
+  spdlog::info("edge: balancer at {}, timeout {} ms", config_.balancer_endpoint, config_.timeout.count());
+  loop_.run();
+  std::vector<Submitted> queued;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    queued.swap(queue_);
+  }
+  spdlog::info("edge: stopping, answering {} waiting requests", queued.size() + pending_.size());
+  for (auto& submitted : queued) answer(submitted.on_answer, BrokerFailure::shutting_down);
+  for (auto& [id, pending] : pending_) answer(pending.on_answer, BrokerFailure::shutting_down);
+  pending_.clear();
+  deadlines_.clear();
+}
+
+bool BrokerClient::healthy() const {
+  const auto last = last_pong_.load();
+  if (last == never) return false;
+  return clock_.now() - TimePoint{Duration{last}} < config_.health_window;
+}
+
+void BrokerClient::on_wakeup() {
+  std::uint64_t count = 0;
+  [[maybe_unused]] const auto read = ::read(wakeup_fd_, &count, sizeof count);
+  std::vector<Submitted> queued;
+  {
+    std::lock_guard lock(mutex_);
+    queued.swap(queue_);
+  }
+  const TimePoint now = clock_.now();
+  for (auto& submitted : queued) send(std::move(submitted), now);
+}
+
+void BrokerClient::send(Submitted submitted, TimePoint now) {
+  if (submitted.deadline <= now) {
+    answer(submitted.on_answer, BrokerFailure::timeout);
+    return;
+  }
+  std::string id = next_request_id();
+  const proto::ChargeRequest request{id, std::move(submitted.input.vehicle_id), submitted.input.power_kw,
+                                     submitted.input.energy_kwh};
+  if (transport::send_message(dealer_, request) != transport::SendResult::sent) {
+    std::size_t suppressed = 0;
+    if (log_limit_.allow(suppressed)) {
+      spdlog::warn("edge: cannot send to the balancer at {}: not connected ({} similar suppressed)",
+                   config_.balancer_endpoint, suppressed);
+    }
+    answer(submitted.on_answer, BrokerFailure::unreachable);
+    return;
+  }
+  deadlines_.emplace(submitted.deadline, id);
+  pending_.emplace(std::move(id), Pending{std::move(submitted.on_answer), submitted.deadline});
+}
+
+void BrokerClient::on_balancer() {
+  for (int i = 0; i < batch; ++i) {
+    auto inbound = transport::receive_message(dealer_, false);
+    if (!inbound) return;
+    if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
+      drop(proto::reason_label(*error));
+      continue;
+    }
+    auto& message = std::get<proto::Message>(inbound->message);
+    if (auto* reply = std::get_if<proto::ChargeReply>(&message)) {
+      on_reply(std::move(*reply));
+    } else if (const auto* pong = std::get_if<proto::Pong>(&message); pong && pong->nonce >= 1 &&
+                                                                      pong->nonce <= ping_nonce_) {
+      live_substations_ = pong->live_substations;
+      last_pong_ = clock_.now().time_since_epoch().count();
+      metrics_.balancer(true, pong->live_substations);
+    } else {
+      drop(pong ? "unknown_ping" : "unexpected_command");
+    }
+  }
+}
+
+void BrokerClient::on_reply(proto::ChargeReply reply) {
+  const auto found = pending_.find(reply.request_id);
+  if (found == pending_.end()) {
+    // Most often the answer to a request already answered 504: too late to be of use.
+    drop("unknown_request");
+    return;
+  }
+  OnAnswer on_answer = std::move(found->second.on_answer);
+  deadlines_.erase({found->second.deadline, found->first});
+  pending_.erase(found);
+  answer(on_answer, std::move(reply));
+}
+
+std::optional<TimePoint> BrokerClient::on_timers(TimePoint now) {
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const auto found = pending_.find(deadlines_.begin()->second);
+    deadlines_.erase(deadlines_.begin());
+    if (found == pending_.end()) continue;
+    OnAnswer on_answer = std::move(found->second.on_answer);
+    pending_.erase(found);
+    answer(on_answer, BrokerFailure::timeout);
+  }
+  if (now >= next_ping_) {
+    // A failed send is fine: no pong means unhealthy, which is the truth.
+    transport::send_message(dealer_, proto::Ping{++ping_nonce_});
+    next_ping_ = now + config_.ping_interval;
+    metrics_.balancer(healthy(), live_substations_.load());
+  }
+  if (deadlines_.empty() || next_ping_ < deadlines_.begin()->first) return next_ping_;
+  return deadlines_.begin()->first;
+}
+
+void BrokerClient::answer(OnAnswer& on_answer, BrokerAnswer result) {
+  try {
+    on_answer(std::move(result));
+  } catch (const std::exception& error) {
+    // An answer that cannot be delivered loses one HTTP reply, not the edge.
+    spdlog::error("edge: answering a request failed: {}", error.what());
+  }
+}
+
+void BrokerClient::drop(std::string_view reason) {
+  metrics_.dropped(reason);
+  std::size_t suppressed = 0;
+  if (log_limit_.allow(suppressed)) {
+    spdlog::warn("edge: dropped a message from the balancer: {} ({} similar suppressed)", reason, suppressed);
+  }
+}
+
+std::string BrokerClient::next_request_id() { return id_prefix_ + "-" + std::to_string(++id_counter_); }
+
+}  // namespace grid::edge

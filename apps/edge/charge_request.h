@@ -1,0 +1,47 @@
+#pragma once
+// The body of POST /charge, checked before anything reaches the grid: a pure function of the
+// Content-Type and the body, so unit tests and the fuzz target call it without sockets or HTTP.
+// Every rejection carries the HTTP status and a message that names the field at fault.
+// Thread-safety: pure and reentrant.
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace grid::edge {
+
+// The bounds of the public API, stricter than the wire codec's (limits.h): an EV charger
+// above 350 kW or a battery above 200 kWh is a mistake in the request, not a big car.
+inline constexpr double default_power_kw = 11;
+inline constexpr double max_power_kw = 350;
+inline constexpr double default_energy_kwh = 20;
+inline constexpr double max_energy_kwh = 200;
+
+struct ChargeInput {
+  std::string vehicle_id;
+  double power_kw = default_power_kw;
+  double energy_kwh = default_energy_kwh;
+  bool operator==(const ChargeInput&) const = default;
+};
+
+struct ChargeRejection {
+  int status = 400;     // 400 for the body, 415 for the content type
+  std::string message;  // for {"error": message}
+};
+
+using ChargeParse = std::variant<ChargeInput, ChargeRejection>;
+
+// Accepts `application/json` (any case, optional parameters; a charset other than UTF-8 is
+// refused) with a body that is exactly one JSON object holding "vehicle_id" (required, 1-64
+// printable ASCII), "power_kw" (number in (0, 350], default 11) and "energy_kwh" (number in
+// (0, 200], default 20). Refused with 400: malformed JSON, invalid UTF-8, a top level that is not
+// an object, a wrong type (a numeric string, a boolean, null), a number out of range or not
+// finite, a duplicate key, and any unknown field (a typo such as "power_kW" must not silently
+// become the default power). Nested values are refused where they start, so a deeply nested
+// body costs no more than its first bytes.
+ChargeParse parse_charge_request(std::string_view content_type, std::string_view body);
+
+// True for `application/json` with optional parameters, as above.
+bool is_json_content_type(std::string_view content_type);
+
+}  // namespace grid::edge

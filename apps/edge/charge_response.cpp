@@ -1,0 +1,46 @@
+#include "charge_response.h"
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace grid::edge {
+
+http::Response json_response(int status, const nlohmann::json& body) {
+  return http::Response{status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                        {}};
+}
+
+http::Response unavailable_response(std::string_view message, int retry_after_s) {
+  auto response = json_response(503, {{"error", message}});
+  response.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  return response;
+}
+
+http::Response charge_response(const BrokerAnswer& answer, std::string_view vehicle_id) {
+  if (const auto* failure = std::get_if<BrokerFailure>(&answer)) {
+    switch (*failure) {
+      case BrokerFailure::timeout: return json_response(504, {{"error", "balancer timeout"}});
+      case BrokerFailure::unreachable: return json_response(504, {{"error", "balancer unreachable"}});
+      case BrokerFailure::shutting_down: return unavailable_response("edge shutting down", retry_after_busy_s);
+    }
+  }
+  const auto& reply = std::get<proto::ChargeReply>(answer);
+  switch (reply.outcome) {
+    case proto::Outcome::charging:
+      return json_response(200, {{"status", "charging"},
+                                 {"vehicle_id", vehicle_id},
+                                 {"session_id", reply.session_id},
+                                 {"substation", reply.substation_id},
+                                 {"power_kw", reply.power_kw}});
+    case proto::Outcome::no_capacity: return unavailable_response("no capacity", retry_after_no_capacity_s);
+    case proto::Outcome::busy: return unavailable_response("balancer busy", retry_after_busy_s);
+    case proto::Outcome::invalid:
+      // The edge checks more strictly than the balancer, so this means the two disagree; the
+      // balancer's reason is the most useful thing to tell the client.
+      return json_response(400, {{"error", reply.reason.empty() ? std::string("rejected by the balancer") : reply.reason}});
+  }
+  return json_response(502, {{"error", "unexpected answer from the balancer"}});
+}
+
+}  // namespace grid::edge

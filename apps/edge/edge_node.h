@@ -1,0 +1,70 @@
+#pragma once
+// grid-edge: the public HTTP API of the grid. POST /charge is checked (charge_request.h), handed
+// to the broker thread (broker_client.h) and answered when the balancer replies; GET /healthz
+// and GET /metrics are served on the same port. The HTTP handler never blocks: it answers a bad
+// request at once and otherwise leaves the answer to the broker thread.
+// Thread-safety: construct, start_http(), stop_http() and the destructor from one owner thread;
+// run() on the broker thread; stop(), healthy() and port() from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "broker_client.h"
+#include "edge_metrics.h"
+#include "grid/http/server.h"
+#include "grid/metrics/registry.h"
+#include "grid/util/clock.h"
+
+namespace grid::edge {
+
+struct EdgeConfig {
+  std::string listen_host = "0.0.0.0";
+  std::uint16_t listen_port = 8080;
+  int http_threads = 2;
+  // POST /charge requests waiting for the balancer at once; beyond it, 503 at once.
+  std::size_t max_in_flight = 4096;
+  BrokerConfig broker;
+};
+
+class EdgeNode {
+public:
+  EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Registry& registry,
+           const Clock& clock = steady_clock());
+  ~EdgeNode();
+  EdgeNode(const EdgeNode&) = delete;
+  EdgeNode& operator=(const EdgeNode&) = delete;
+
+  // Binds the listen address and starts the HTTP threads. Throws std::runtime_error naming the
+  // address when it cannot be bound.
+  void start_http();
+  std::uint16_t port() const { return server_.port(); }
+
+  // The broker loop: blocks until stop(), then answers every waiting request 503.
+  void run() { broker_.run(); }
+  void stop() { broker_.stop(); }
+  // After run() returned: lets the last answers go out (bounded by `grace`), then closes the
+  // listener and every connection.
+  void stop_http(std::chrono::milliseconds grace = std::chrono::milliseconds(200));
+
+  bool healthy() const { return broker_.healthy(); }
+
+private:
+  void handle(http::Request request, http::Respond respond);
+  void charge(const http::Request& request, http::Respond respond);
+  void answer(std::string_view handler, const http::Respond& respond, http::Response response);
+
+  EdgeConfig config_;
+  const Clock& clock_;
+  metrics::Registry& registry_;
+  EdgeMetrics metrics_;
+  std::atomic<std::size_t> in_flight_{0};
+  BrokerClient broker_;
+  http::Server server_;  // last: stopped and destroyed before what its handler uses
+};
+
+}  // namespace grid::edge

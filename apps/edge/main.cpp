@@ -1,0 +1,63 @@
+// grid-edge: the grid's public HTTP API. Parses flags, runs the node.
+#include <CLI/CLI.hpp>
+
+#include "edge_node.h"
+#include "grid/metrics/process_metrics.h"
+#include "grid/util/host_port.h"
+#include "grid/util/logging.h"
+#include "grid/util/shutdown.h"
+#include "node_cli.h"
+#include "node_runner.h"
+
+int main(int argc, char** argv) {
+  grid::edge::EdgeConfig config;
+  std::string listen = "0.0.0.0:8080";
+  std::string log_level = "info";
+  int timeout_ms = 2000;
+
+  CLI::App app{"grid-edge: the grid's HTTP API. POST /charge asks the balancer for a charging session; GET /healthz "
+               "and GET /metrics are served on the same --listen address"};
+  grid::app::add_host_port_flag(app, "--listen", listen,
+                                "Where to serve HTTP (HOST:PORT): POST /charge, GET /healthz and GET /metrics");
+  grid::app::add_endpoint_flag(app, "--balancer", config.broker.balancer_endpoint,
+                               "The balancer's frontend (this edge's DEALER connects to it)");
+  app.add_option("--timeout-ms", timeout_ms,
+                 "How long a charge request may wait for the balancer before it is answered 504, in milliseconds")
+      ->check(CLI::Range(1, 600'000))
+      ->capture_default_str();
+  app.add_option("--max-in-flight", config.max_in_flight,
+                 "Charge requests waiting for the balancer at once; beyond it requests are answered 503 at once")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--threads", config.http_threads, "HTTP threads (the one ZeroMQ thread comes on top)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  grid::app::add_log_level_flag(app, log_level);
+  CLI11_PARSE(app, argc, argv);
+  config.broker.timeout = std::chrono::milliseconds(timeout_ms);
+  const auto address = grid::parse_host_port(listen);  // checked by the flag
+  config.listen_host = address->host;
+  config.listen_port = address->port;
+
+  grid::setup_logging("edge", log_level);
+  grid::block_shutdown_signals();
+  try {
+    zmq::context_t context;
+    grid::metrics::Registry registry;
+    grid::metrics::add_process_metrics(registry);
+    grid::edge::EdgeNode node(context, config, registry);
+    node.start_http();
+    // /metrics and /healthz are the edge's own routes, so run_node serves no second port.
+    const int code = grid::app::run_node({.name = "edge",
+                                          .metrics_address = "",
+                                          .run = [&] { node.run(); },
+                                          .stop = [&] { node.stop(); },
+                                          .healthy = [&] { return node.healthy(); }},
+                                         registry);
+    node.stop_http();
+    return code;
+  } catch (const std::exception& error) {
+    spdlog::critical("cannot start: {}", error.what());
+    return 1;
+  }
+}

@@ -1,0 +1,281 @@
+// The edge's broker thread against a scripted balancer: a ROUTER on loopback that the test drives
+// by hand, so replies can come out of order, late, malformed, or not at all.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "broker_client.h"
+#include "grid/metrics/text_format.h"
+#include "grid/proto/codec.h"
+#include "grid/transport/sockets.h"
+#include "grid/transport/wire.h"
+#include "support/http_get.h"
+#include "support/wait.h"
+
+using namespace grid;
+using namespace grid::edge;
+using namespace grid::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Answers collected from the broker thread, keyed by the vehicle id of the request.
+class Answers {
+public:
+  OnAnswer recorder(const std::string& vehicle) {
+    return [this, vehicle](BrokerAnswer answer) {
+      std::lock_guard lock(mutex_);
+      answers_.emplace(vehicle, std::move(answer));
+    };
+  }
+  std::optional<BrokerAnswer> get(const std::string& vehicle) {
+    std::lock_guard lock(mutex_);
+    const auto found = answers_.find(vehicle);
+    if (found == answers_.end()) return std::nullopt;
+    return found->second;
+  }
+  bool has(const std::string& vehicle) { return get(vehicle).has_value(); }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return answers_.size();
+  }
+
+private:
+  std::mutex mutex_;
+  std::multimap<std::string, BrokerAnswer> answers_;
+};
+
+// A balancer frontend the test scripts: receives on its own (the test's) thread.
+struct FakeBalancer {
+  explicit FakeBalancer(zmq::context_t& context)
+      : router(transport::make_socket(context, zmq::socket_type::router, {.router_mandatory = true})) {
+    router.bind("tcp://127.0.0.1:*");
+    endpoint = transport::last_endpoint(router);
+  }
+  // The next message that is not a Ping (pings are answered with `live` substations if `pong`).
+  std::optional<std::pair<std::string, proto::Message>> next(std::chrono::milliseconds limit = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, 10ms);
+      auto inbound = transport::receive_message(router, true);
+      if (!inbound || !std::holds_alternative<proto::Message>(inbound->message)) continue;
+      auto& message = std::get<proto::Message>(inbound->message);
+      if (const auto* ping = std::get_if<proto::Ping>(&message)) {
+        if (pong) transport::send_message(router, proto::Pong{ping->nonce, live}, inbound->routing_id);
+        continue;
+      }
+      return std::pair{inbound->routing_id, std::move(message)};
+    }
+    return std::nullopt;
+  }
+  proto::ChargeRequest next_request() {
+    auto message = next();
+    REQUIRE(message);
+    auto* request = std::get_if<proto::ChargeRequest>(&message->second);
+    REQUIRE(request);
+    client = message->first;
+    return *request;
+  }
+  void reply(const proto::ChargeReply& reply) { REQUIRE(transport::send_message(router, reply, client) == transport::SendResult::sent); }
+  // Serves pings until `done` holds or the limit runs out.
+  bool serve_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      next(20ms);
+    }
+    return true;
+  }
+
+  zmq::socket_t router;
+  std::string endpoint;
+  std::string client;
+  bool pong = true;
+  std::uint32_t live = 3;
+};
+
+// The broker thread, stopped and joined on destruction.
+struct RunningBroker {
+  RunningBroker(zmq::context_t& context, BrokerConfig config)
+      : metrics(registry), broker(context, std::move(config), metrics), thread([this] { broker.run(); }) {}
+  ~RunningBroker() { stop(); }
+  void stop() {
+    broker.stop();
+    if (thread.joinable()) thread.join();
+  }
+  std::optional<double> metric(const std::string& series) {
+    return sample(metrics::serialize_text(registry.collect()), series);
+  }
+
+  metrics::Registry registry;
+  EdgeMetrics metrics;
+  BrokerClient broker;
+  std::thread thread;
+};
+
+BrokerConfig config_for(const std::string& endpoint, std::chrono::milliseconds timeout = 2s) {
+  return {.balancer_endpoint = endpoint, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms,
+          .id_prefix = 0xabcdef};
+}
+
+const proto::ChargeReply* reply_of(const std::optional<BrokerAnswer>& answer) {
+  return answer ? std::get_if<proto::ChargeReply>(&*answer) : nullptr;
+}
+
+std::optional<BrokerFailure> failure_of(const std::optional<BrokerAnswer>& answer) {
+  if (!answer || !std::holds_alternative<BrokerFailure>(*answer)) return std::nullopt;
+  return std::get<BrokerFailure>(*answer);
+}
+
+}  // namespace
+
+TEST_CASE("replies are matched to their requests by id, in whatever order they come") {
+  zmq::context_t context;
+  FakeBalancer balancer(context);
+  RunningBroker edge(context, config_for(balancer.endpoint));
+  Answers answers;
+  REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
+  CHECK(edge.broker.live_substations() == 3);
+
+  edge.broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
+  edge.broker.submit({"EV-2", 22, 40}, answers.recorder("EV-2"));
+  const auto first = balancer.next_request();
+  const auto second = balancer.next_request();
+  CHECK(first.vehicle_id == "EV-1");
+  CHECK(first.power_kw == 11);
+  CHECK(first.energy_kwh == 20);
+  CHECK(second.vehicle_id == "EV-2");
+  // Ids: unique, valid on the wire, with the process's prefix.
+  CHECK(first.request_id != second.request_id);
+  CHECK(proto::valid_id(first.request_id));
+  CHECK(first.request_id.rfind("0000000000abcdef-", 0) == 0);
+
+  balancer.reply({second.request_id, proto::Outcome::no_capacity, "", "", 0, "full"});
+  balancer.reply({first.request_id, proto::Outcome::charging, "sess-1", "north", 11, ""});
+  REQUIRE(wait_until([&] { return answers.size() == 2; }));
+  const auto charged_answer = answers.get("EV-1");
+  const auto* charged = reply_of(charged_answer);
+  REQUIRE(charged);
+  CHECK(charged->outcome == proto::Outcome::charging);
+  CHECK(charged->substation_id == "north");
+  const auto refused_answer = answers.get("EV-2");
+  const auto* refused = reply_of(refused_answer);
+  REQUIRE(refused);
+  CHECK(refused->outcome == proto::Outcome::no_capacity);
+}
+
+TEST_CASE("a request with no reply times out, and the late reply is counted and dropped") {
+  zmq::context_t context;
+  FakeBalancer balancer(context);
+  RunningBroker edge(context, config_for(balancer.endpoint, 150ms));
+  Answers answers;
+  REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
+
+  const auto submitted = std::chrono::steady_clock::now();
+  edge.broker.submit({"EV-slow", 11, 20}, answers.recorder("EV-slow"));
+  const auto request = balancer.next_request();
+  REQUIRE(balancer.serve_until([&] { return answers.has("EV-slow"); }));
+  CHECK(std::chrono::steady_clock::now() - submitted >= 150ms);
+  CHECK(failure_of(answers.get("EV-slow")) == BrokerFailure::timeout);
+
+  balancer.reply({request.request_id, proto::Outcome::charging, "sess", "north", 11, ""});
+  CHECK(wait_until([&] { return edge.metric("edge_messages_dropped_total{reason=\"unknown_request\"}") == 1.0; }));
+  CHECK(answers.size() == 1);  // answered once only
+}
+
+TEST_CASE("garbage from the balancer is counted by reason and does not disturb the edge") {
+  zmq::context_t context;
+  FakeBalancer balancer(context);
+  RunningBroker edge(context, config_for(balancer.endpoint));
+  Answers answers;
+  REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
+  edge.broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
+  const auto request = balancer.next_request();
+
+  balancer.router.send(zmq::buffer(balancer.client), zmq::send_flags::sndmore);
+  balancer.router.send(zmq::str_buffer("NOPE!"), zmq::send_flags::sndmore);
+  balancer.router.send(zmq::str_buffer("\x03"), zmq::send_flags::sndmore);
+  balancer.router.send(zmq::str_buffer("\x91\xc0"), zmq::send_flags::none);
+  transport::send_message(balancer.router, proto::Heartbeat{"north", 1, 1, 100, 0, 0}, balancer.client);
+  const std::string bad_protocol = "edge_messages_dropped_total{reason=\"" +
+                                   std::string(proto::reason_label(proto::DecodeError::bad_protocol)) + "\"}";
+  CHECK(wait_until([&] { return edge.metric(bad_protocol) == 1.0; }));
+  CHECK(wait_until([&] { return edge.metric("edge_messages_dropped_total{reason=\"unexpected_command\"}") == 1.0; }));
+
+  balancer.reply({request.request_id, proto::Outcome::charging, "sess", "north", 11, ""});
+  CHECK(wait_until([&] {
+    const auto answer = answers.get("EV-1");
+    return reply_of(answer) != nullptr;
+  }));
+}
+
+TEST_CASE("with no balancer connected a request fails at once, and health follows the pongs") {
+  zmq::context_t context;
+  auto balancer = std::make_unique<FakeBalancer>(context);
+  const std::string endpoint = balancer->endpoint;
+  balancer.reset();  // nobody listens there now
+  RunningBroker edge(context, config_for(endpoint, 5s));
+  Answers answers;
+  CHECK_FALSE(edge.broker.healthy());
+
+  const auto submitted = std::chrono::steady_clock::now();
+  edge.broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
+  REQUIRE(wait_until([&] { return answers.has("EV-1"); }));
+  CHECK(failure_of(answers.get("EV-1")) == BrokerFailure::unreachable);
+  CHECK(std::chrono::steady_clock::now() - submitted < 1s);  // not the 5 s timeout
+  CHECK(edge.metric("edge_balancer_up") == 0.0);
+}
+
+TEST_CASE("health: up while pongs come, down within the window once they stop") {
+  zmq::context_t context;
+  FakeBalancer balancer(context);
+  balancer.live = 2;
+  RunningBroker edge(context, config_for(balancer.endpoint));
+  REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
+  CHECK(edge.broker.live_substations() == 2);
+  REQUIRE(balancer.serve_until([&] { return edge.metric("edge_balancer_up") == 1.0; }));
+  CHECK(edge.metric("edge_balancer_live_substations") == 2.0);
+
+  balancer.pong = false;  // the balancer hangs: connected, but silent
+  const auto silent_since = std::chrono::steady_clock::now();
+  REQUIRE(balancer.serve_until([&] { return !edge.broker.healthy(); }));
+  CHECK(std::chrono::steady_clock::now() - silent_since < 1s);
+  balancer.pong = true;
+  CHECK(balancer.serve_until([&] { return edge.broker.healthy(); }));
+}
+
+TEST_CASE("stopping answers every waiting request, and later submits are answered at once") {
+  zmq::context_t context;
+  FakeBalancer balancer(context);
+  auto edge = std::make_unique<RunningBroker>(context, config_for(balancer.endpoint, 30s));
+  Answers answers;
+  REQUIRE(balancer.serve_until([&] { return edge->broker.healthy(); }));
+  edge->broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
+  balancer.next_request();
+  edge->stop();
+  CHECK(failure_of(answers.get("EV-1")) == BrokerFailure::shutting_down);
+  edge->broker.submit({"EV-2", 11, 20}, answers.recorder("EV-2"));
+  CHECK(failure_of(answers.get("EV-2")) == BrokerFailure::shutting_down);
+}
+
+TEST_CASE("request ids differ between edge processes and stay within the id limits") {
+  zmq::context_t context;
+  FakeBalancer balancer(context);
+  BrokerConfig config = config_for(balancer.endpoint);
+  config.id_prefix.reset();  // random, as in production
+  RunningBroker one(context, config);
+  RunningBroker two(context, config);
+  REQUIRE(balancer.serve_until([&] { return one.broker.healthy() && two.broker.healthy(); }));
+  Answers answers;
+  one.broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
+  two.broker.submit({"EV-2", 11, 20}, answers.recorder("EV-2"));
+  const auto a = balancer.next_request();
+  const auto b = balancer.next_request();
+  CHECK(a.request_id != b.request_id);
+  CHECK(a.request_id.substr(0, 17) != b.request_id.substr(0, 17));
+  CHECK(proto::valid_id(a.request_id));
+  CHECK(a.request_id.size() <= 64);
+}
