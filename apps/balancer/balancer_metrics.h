@@ -22,6 +22,7 @@ public:
   void request_seconds(double seconds) { request_duration_.observe(seconds); }
   void in_flight(std::size_t count) { in_flight_.set(static_cast<double>(count)); }
   void heartbeat() { heartbeats_.inc(); }
+  void cancel(std::string_view reason) { cancels_.add({{"reason", std::string(reason)}}).inc(); }
   // Mirrors what the table believes of one substation, and how many are live.
   void substation(const balancing::Substation& row, std::size_t live_count);
 
@@ -44,6 +45,7 @@ private:
   metrics::Gauge& in_flight_;
   metrics::Gauge& live_;
   metrics::Counter& heartbeats_;
+  metrics::Family<metrics::Counter>& cancels_;
   metrics::Family<metrics::Gauge>& utilization_;
   metrics::Family<metrics::Gauge>& load_kw_;
   metrics::Family<metrics::Gauge>& reserved_kw_;

@@ -26,7 +26,10 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, metri
       table_(config_.heartbeat_interval, config_.liveness),
       metrics_(registry),
       dispatcher_(table_, *policy_, *random_, *this, metrics_,
-                  {.dispatch_timeout = config_.dispatch_timeout, .max_in_flight = config_.max_in_flight}),
+                  {.dispatch_timeout = config_.dispatch_timeout,
+                   .max_in_flight = config_.max_in_flight,
+                   .warmup = config_.warmup},
+                  clock.now()),
       frontend_(transport::make_socket(context, zmq::socket_type::router, {.router_mandatory = true})),
       backend_(transport::make_socket(context, zmq::socket_type::router,
                                       {.router_mandatory = true, .router_handover = true})),
@@ -55,6 +58,11 @@ void BalancerNode::run() {
 
 bool BalancerNode::send_job(const std::string& substation, const proto::ChargeJob& job) {
   return transport::send_message(backend_, job, substation) == transport::SendResult::sent;
+}
+
+void BalancerNode::send_cancel(const std::string& substation, const proto::CancelSession& cancel) {
+  // A dead substation's sessions died with it: nothing to cancel when it cannot be reached.
+  transport::send_message(backend_, cancel, substation);
 }
 
 void BalancerNode::send_reply(const std::string& client, const proto::ChargeReply& reply) {

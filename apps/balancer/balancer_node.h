@@ -32,6 +32,9 @@ struct BalancerConfig {
   std::chrono::milliseconds dispatch_timeout{500};
   std::size_t max_in_flight = 10'000;
   std::size_t max_substations = 10'000;  // a flood of invented ids must not grow the table forever
+  // Requests arriving this soon after start wait, so the first ones are placed on a table that
+  // every live substation has reported into (a restarted balancer must not flood a full one).
+  std::chrono::milliseconds warmup{500};
 };
 
 class BalancerNode final : private Outbox {
@@ -51,6 +54,7 @@ public:
 
 private:
   bool send_job(const std::string& substation, const proto::ChargeJob& job) override;
+  void send_cancel(const std::string& substation, const proto::CancelSession& cancel) override;
   void send_reply(const std::string& client, const proto::ChargeReply& reply) override;
 
   void on_frontend();

@@ -1,5 +1,7 @@
 #include "dispatcher.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace grid::balancer {
@@ -12,17 +14,49 @@ double seconds_between(TimePoint from, TimePoint to) {
 }  // namespace
 
 Dispatcher::Dispatcher(balancing::LoadTable& table, balancing::Policy& policy, Random& random, Outbox& outbox,
-                       BalancerMetrics& metrics, DispatchSettings settings)
-    : table_(table), policy_(policy), random_(random), outbox_(outbox), metrics_(metrics), settings_(settings) {}
+                       BalancerMetrics& metrics, DispatchSettings settings, TimePoint start)
+    : table_(table),
+      policy_(policy),
+      random_(random),
+      outbox_(outbox),
+      metrics_(metrics),
+      settings_(settings),
+      warm_until_(start + settings.warmup) {}
 
 void Dispatcher::on_request(const std::string& client, proto::ChargeRequest request, TimePoint now) {
-  Pending pending{client, std::move(request), {}, {}, {}, now};
-  if (jobs_.size() >= settings_.max_in_flight) {
+  if (const auto known = admitted_.find(request.request_id); known != admitted_.end()) {
+    // The requester lost our answer and asked again: same session, nothing new admitted.
+    outbox_.send_reply(client, known->second);
+    metrics_.request("repeated");
+    return;
+  }
+  if (join_existing(client, request.request_id)) return;
+  Pending pending{{client}, std::move(request), {}, {}, {}, now};
+  if (in_flight() >= settings_.max_in_flight) {
     // Shed load at the door: a fast "busy" beats a queue that only grows.
     answer(pending, {.outcome = proto::Outcome::busy, .reason = "balancer busy, retry later"}, "busy", now);
     return;
   }
+  if (now < warm_until_) {
+    held_.push_back(std::move(pending));
+    count_in_flight();
+    return;
+  }
   dispatch(std::move(pending), now);
+}
+
+bool Dispatcher::join_existing(const std::string& client, const std::string& request_id) {
+  if (const auto job = job_of_request_.find(request_id); job != job_of_request_.end()) {
+    jobs_.at(job->second).clients.push_back(client);
+    return true;
+  }
+  for (auto& held : held_) {  // only during the warm-up, and short
+    if (held.request.request_id == request_id) {
+      held.clients.push_back(client);
+      return true;
+    }
+  }
+  return false;
 }
 
 void Dispatcher::dispatch(Pending pending, TimePoint now) {
@@ -52,18 +86,27 @@ void Dispatcher::dispatch(Pending pending, TimePoint now) {
     pending.substation = substation;
     pending.deadline = now + settings_.dispatch_timeout;
     deadlines_.emplace(pending.deadline, job_id);
+    job_of_request_[pending.request.request_id] = job_id;
     jobs_.emplace(job_id, std::move(pending));
-    metrics_.in_flight(jobs_.size());
+    count_in_flight();
     return;
   }
 }
 
 void Dispatcher::on_result(const std::string& substation, const proto::JobResult& result, TimePoint now) {
+  table_.on_job_result(substation, result.boot, result.load_kw, result.active_sessions, result.after_seq, now);
   const auto found = jobs_.find(result.job_id);
   if (found == jobs_.end()) {
-    // The job timed out and was sent elsewhere, or was never ours.
-    metrics_.dropped(result.accepted ? "late_acceptance" : "unknown_job");
-    table_.on_job_result(substation, result.boot, result.load_kw, result.active_sessions, result.after_seq, now);
+    // The job timed out and the request went elsewhere (or was never ours). A session admitted
+    // this late must not stay: the request has, or will get, its answer from another substation.
+    if (result.accepted) {
+      metrics_.dropped("late_acceptance");
+      outbox_.send_cancel(substation, {result.request_id, result.session_id});
+      metrics_.cancel("late_acceptance");
+    } else {
+      metrics_.dropped("unknown_job");
+    }
+    publish(substation);
     return;
   }
   if (found->second.substation != substation || found->second.request.request_id != result.request_id) {
@@ -73,9 +116,9 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
   Pending pending = std::move(found->second);
   jobs_.erase(found);
   deadlines_.erase({pending.deadline, result.job_id});
-  metrics_.in_flight(jobs_.size());
+  job_of_request_.erase(pending.request.request_id);
+  count_in_flight();
   table_.release(substation, pending.request.power_kw);
-  table_.on_job_result(substation, result.boot, result.load_kw, result.active_sessions, result.after_seq, now);
   publish(substation);
   if (result.accepted) {
     metrics_.dispatch(substation, "accepted");
@@ -90,6 +133,12 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
 }
 
 void Dispatcher::on_timers(TimePoint now) {
+  if (now >= warm_until_ && !held_.empty()) {
+    spdlog::info("warm-up over with {} live substations; placing {} held requests", table_.live_count(), held_.size());
+    auto held = std::move(held_);
+    held_.clear();
+    for (auto& pending : held) dispatch(std::move(pending), now);
+  }
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     const std::uint64_t job_id = deadlines_.begin()->second;
     deadlines_.erase(deadlines_.begin());
@@ -97,26 +146,42 @@ void Dispatcher::on_timers(TimePoint now) {
     if (found == jobs_.end()) continue;
     Pending pending = std::move(found->second);
     jobs_.erase(found);
-    metrics_.in_flight(jobs_.size());
+    job_of_request_.erase(pending.request.request_id);
     metrics_.dispatch(pending.substation, "timeout");
     spdlog::warn("substation '{}' did not answer job {} within {} ms; trying another", pending.substation, job_id,
                  std::chrono::duration_cast<std::chrono::milliseconds>(settings_.dispatch_timeout).count());
+    // If it admitted the job and only the answer is slow or lost, the session must go.
+    outbox_.send_cancel(pending.substation, {pending.request.request_id, ""});
+    metrics_.cancel("timeout");
     table_.release(pending.substation, pending.request.power_kw);
     publish(pending.substation);
     dispatch(std::move(pending), now);
   }
+  count_in_flight();
 }
 
 std::optional<TimePoint> Dispatcher::next_deadline() const {
-  if (deadlines_.empty()) return std::nullopt;
-  return deadlines_.begin()->first;
+  std::optional<TimePoint> next;
+  if (!deadlines_.empty()) next = deadlines_.begin()->first;
+  if (!held_.empty()) next = next ? std::min(*next, warm_until_) : warm_until_;
+  return next;
 }
 
 void Dispatcher::answer(const Pending& pending, proto::ChargeReply reply, std::string_view outcome, TimePoint now) {
   reply.request_id = pending.request.request_id;
-  outbox_.send_reply(pending.client, reply);
+  for (const auto& client : pending.clients) outbox_.send_reply(client, reply);
+  if (reply.outcome == proto::Outcome::charging) remember(reply);
   metrics_.request(outcome);
   metrics_.request_seconds(seconds_between(pending.received, now));
+}
+
+void Dispatcher::remember(const proto::ChargeReply& reply) {
+  admitted_.emplace(reply.request_id, reply);
+  admitted_order_.push_back(reply.request_id);
+  if (admitted_order_.size() > settings_.remembered_answers) {
+    admitted_.erase(admitted_order_.front());
+    admitted_order_.pop_front();
+  }
 }
 
 void Dispatcher::publish(const std::string& substation) {

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   int heartbeat_ms = 250;
   int dispatch_timeout_ms = 500;
+  int warmup_ms = -1;
 
   CLI::App app{"grid-balancer: routes every EV charge request to a substation that can take it, from a live load "
                "table fed by the substations' heartbeats"};
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
                  "How long to wait for a substation's answer before trying another, in milliseconds")
       ->check(CLI::Range(10, 60'000))
       ->capture_default_str();
+  app.add_option("--warmup-ms", warmup_ms,
+                 "After start, hold requests this long so every live substation has reported its load first "
+                 "(default: two heartbeat intervals)")
+      ->check(CLI::Range(0, 60'000));
   app.add_option("--max-in-flight", config.max_in_flight,
                  "Requests waiting for a substation at once; beyond it requests are answered busy at once")
       ->check(CLI::Range(1, 1'000'000))
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
   config.dispatch_timeout = std::chrono::milliseconds(dispatch_timeout_ms);
+  config.warmup = std::chrono::milliseconds(warmup_ms >= 0 ? warmup_ms : 2 * heartbeat_ms);
 
   grid::setup_logging("balancer", log_level);
   grid::block_shutdown_signals();

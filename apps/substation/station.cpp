@@ -37,6 +37,19 @@ Admission Station::admit(const proto::ChargeJob& job, TimePoint now) {
   return admission;
 }
 
+std::optional<Session> Station::cancel(const std::string& request_id, const std::string& session_id) {
+  const auto admitted = admitted_.find(request_id);
+  if (admitted == admitted_.end()) return std::nullopt;
+  if (!session_id.empty() && admitted->second != session_id) return std::nullopt;
+  const auto session = sessions_.find(admitted->second);
+  admitted_.erase(admitted);  // a later job for this request is decided afresh
+  if (session == sessions_.end()) return std::nullopt;  // already completed
+  Session ended = std::move(session->second);
+  sessions_.erase(session);  // its entry in endings_ is skipped when it comes due
+  load_kw_ = sessions_.empty() ? 0 : load_kw_ - ended.power_kw;
+  return ended;
+}
+
 std::vector<Session> Station::complete_due(TimePoint now) {
   std::vector<Session> done;
   while (!endings_.empty() && endings_.top().first <= now) {

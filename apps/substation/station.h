@@ -38,6 +38,10 @@ public:
   Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot);
 
   Admission admit(const proto::ChargeJob& job, TimePoint now);
+  // Ends the session admitted for this request, if it is still running (the balancer gave up on
+  // our answer and placed the request elsewhere). Returns the session ended.
+  // With a session id, only that session is ended (a newer admission of the same request stays).
+  std::optional<Session> cancel(const std::string& request_id, const std::string& session_id = "");
   // Ends the sessions whose time has come and returns them.
   std::vector<Session> complete_due(TimePoint now);
   std::optional<TimePoint> next_completion() const;

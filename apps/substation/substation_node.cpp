@@ -21,6 +21,9 @@ struct SubstationNode::Metrics {
         repeated(registry.counter("substation_sessions_repeated_total", "Charge jobs for a request already admitted, answered with the same session", {"substation"}).add(labels)),
         energy(registry.counter("substation_energy_delivered_kwh_total", "Energy delivered by completed sessions, in kWh", {"substation"}).add(labels)),
         heartbeats(registry.counter("substation_heartbeats_sent_total", "Heartbeats published", {"substation"}).add(labels)),
+        cancelled(registry.counter("substation_sessions_cancelled_total",
+                                   "Sessions ended early because the balancer had placed their request elsewhere",
+                                   {"substation"}).add(labels)),
         dropped(registry.counter("substation_messages_dropped_total", "Inbound messages dropped, by reason", {"substation", "reason"})) {}
 
   metrics::Labels labels;
@@ -34,6 +37,7 @@ struct SubstationNode::Metrics {
   metrics::Counter& repeated;
   metrics::Counter& energy;
   metrics::Counter& heartbeats;
+  metrics::Counter& cancelled;
   metrics::Family<metrics::Counter>& dropped;
 };
 
@@ -79,6 +83,13 @@ void SubstationNode::on_job_socket() {
     const auto& message = std::get<proto::Message>(inbound->message);
     if (const auto* job = std::get_if<proto::ChargeJob>(&message)) {
       handle_job(*job);
+    } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
+      if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id)) {
+        metrics_->cancelled.inc();
+        refresh_gauges();
+        spdlog::info("cancelled session {} of request {}: the balancer placed it elsewhere", ended->session_id,
+                     cancel->request_id);
+      }
     } else {
       drop("unexpected_command");
     }

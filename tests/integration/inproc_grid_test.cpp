@@ -3,66 +3,21 @@
 #include <doctest/doctest.h>
 
 #include <map>
-#include <thread>
-
-#include "balancer_node.h"
-#include "grid/metrics/registry.h"
-#include "substation_node.h"
+#include "inproc_grid.h"
 #include "support/grid_client.h"
 #include "support/wait.h"
 
 using namespace grid;
 using namespace std::chrono_literals;
 
-namespace {
-
-struct InprocGrid {
-  zmq::context_t context;
-  metrics::Registry balancer_metrics;
-  balancer::BalancerNode balancer;
-  std::vector<std::unique_ptr<metrics::Registry>> substation_metrics;
-  std::vector<std::unique_ptr<substation::SubstationNode>> substations;
-  std::vector<std::thread> threads;
-
-  explicit InprocGrid(const std::string& name)
-      : balancer(context,
-                 {.frontend_endpoint = "inproc://" + name + "-frontend",
-                  .backend_endpoint = "inproc://" + name + "-backend",
-                  .heartbeats_endpoint = "inproc://" + name + "-heartbeats",
-                  .heartbeat_interval = 50ms},
-                 balancer_metrics) {
-    threads.emplace_back([this] { balancer.run(); });
-  }
-
-  void add_substation(const std::string& id, double capacity_kw) {
-    substation_metrics.push_back(std::make_unique<metrics::Registry>());
-    substations.push_back(std::make_unique<substation::SubstationNode>(
-        context,
-        substation::SubstationConfig{.id = id,
-                                     .capacity_kw = capacity_kw,
-                                     .balancer_endpoint = balancer.backend_endpoint(),
-                                     .heartbeats_endpoint = balancer.heartbeats_endpoint(),
-                                     .heartbeat_interval = 50ms},
-        *substation_metrics.back()));
-    auto* node = substations.back().get();
-    threads.emplace_back([node] { node->run(); });
-  }
-
-  ~InprocGrid() {
-    for (auto& node : substations) node->stop();
-    balancer.stop();
-    for (auto& thread : threads) thread.join();
-  }
-};
-
-}  // namespace
+using grid::test::InprocGrid;
 
 TEST_CASE("in one process: requests are admitted, spread by capacity, and refused once the grid is full") {
   InprocGrid grid("grid-a");
   grid.add_substation("north", 100);
   grid.add_substation("south", 50);
   grid.add_substation("east", 50);
-  test::GridClient client(grid.context, grid.balancer.frontend_endpoint());
+  test::GridClient client(grid.context, grid.balancer().frontend_endpoint());
   REQUIRE(test::wait_until([&] { return client.live_substations() == 3u; }));
 
   std::map<std::string, int> per_substation;
@@ -87,7 +42,7 @@ TEST_CASE("in one process: many requests in flight at once each get exactly one 
   InprocGrid grid("grid-b");
   grid.add_substation("north", 1000);
   grid.add_substation("south", 1000);
-  test::GridClient client(grid.context, grid.balancer.frontend_endpoint());
+  test::GridClient client(grid.context, grid.balancer().frontend_endpoint());
   REQUIRE(test::wait_until([&] { return client.live_substations() == 2u; }));
 
   constexpr int count = 150;

@@ -33,6 +33,8 @@ template <Is<Ping> M>
 auto fields(M& m) { return std::tie(m.nonce); }
 template <Is<Pong> M>
 auto fields(M& m) { return std::tie(m.nonce, m.live_substations); }
+template <Is<CancelSession> M>
+auto fields(M& m) { return std::tie(m.request_id, m.session_id); }
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
@@ -106,6 +108,7 @@ bool valid(const JobResult& m) {
 }
 bool valid(const Ping&) { return true; }
 bool valid(const Pong&) { return true; }
+bool valid(const CancelSession& m) { return valid_id(m.request_id) && (m.session_id.empty() || valid_id(m.session_id)); }
 
 template <class M>
 Decoded decode_body(const msgpack::object& root) {
@@ -193,6 +196,7 @@ Decoded decode(std::string_view protocol, std::string_view command, std::string_
     case Command::job_result: return decode_body<JobResult>(root);
     case Command::ping: return decode_body<Ping>(root);
     case Command::pong: return decode_body<Pong>(root);
+    case Command::cancel_session: return decode_body<CancelSession>(root);
   }
   return DecodeError::unknown_command;
 }

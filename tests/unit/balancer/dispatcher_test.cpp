@@ -22,6 +22,10 @@ public:
   void send_reply(const std::string& client, const proto::ChargeReply& reply) override {
     replies.emplace_back(client, reply);
   }
+  void send_cancel(const std::string& substation, const proto::CancelSession& cancel) override {
+    cancels.emplace_back(substation, cancel);
+  }
+  std::vector<std::pair<std::string, proto::CancelSession>> cancels;
   std::vector<std::pair<std::string, proto::ChargeJob>> jobs;
   std::vector<std::pair<std::string, proto::ChargeReply>> replies;
   std::set<std::string> unreachable;
@@ -36,15 +40,17 @@ struct Grid {
   RecordingOutbox outbox;
   metrics::Registry registry;
   BalancerMetrics metrics{registry};
-  Dispatcher dispatcher{table, *policy, random, outbox, metrics, {.dispatch_timeout = 500ms, .max_in_flight = 4}};
+  Dispatcher dispatcher;
 
-  Grid() {
+  explicit Grid(Duration warmup = Duration{0})
+      : dispatcher(table, *policy, random, outbox, metrics,
+                   {.dispatch_timeout = 500ms, .max_in_flight = 4, .warmup = warmup}, clock.now()) {
     table.on_heartbeat({"north", 1, 1, 100, 0, 0}, clock.now());
     table.on_heartbeat({"south", 2, 1, 50, 0, 0}, clock.now());
     table.on_heartbeat({"east", 3, 1, 50, 0, 0}, clock.now());
   }
-  void request(const std::string& id, double kw = 11) {
-    dispatcher.on_request("client", {id, "EV-" + id, kw, 20}, clock.now());
+  void request(const std::string& id, double kw = 11, const std::string& client = "client") {
+    dispatcher.on_request(client, {id, "EV-" + id, kw, 20}, clock.now());
   }
   void answer(std::size_t job_index, bool accepted, double load_after = 0) {
     const auto& [substation, job] = outbox.jobs.at(job_index);
@@ -119,8 +125,14 @@ TEST_CASE("a silent substation times out and the request moves on; its late answ
   REQUIRE(grid.outbox.jobs.size() == 2);
   CHECK(grid.table.find("north")->reserved_kw == 0);
 
-  grid.answer(0, true, 11);  // north answers too late
+  REQUIRE(grid.outbox.cancels.size() == 1);  // in case north admitted it and only the answer is lost
+  CHECK(grid.outbox.cancels[0].first == "north");
+  CHECK(grid.outbox.cancels[0].second.request_id == "r1");
+
+  grid.answer(0, true, 11);  // north answers too late: its session is cancelled by name
   CHECK(grid.outbox.replies.empty());
+  REQUIRE(grid.outbox.cancels.size() == 2);
+  CHECK(grid.outbox.cancels[1].second.session_id == "s-r1");
   grid.answer(1, true, 11);
   REQUIRE(grid.outbox.replies.size() == 1);
   CHECK(grid.outbox.replies[0].second.substation_id == grid.outbox.jobs[1].first);
@@ -169,4 +181,48 @@ TEST_CASE("an answer from the wrong substation does not route the request") {
   grid.dispatcher.on_result("east", {job.job_id, job.request_id, true, "s-x", "", 1, 1, 1}, grid.clock.now());
   CHECK(grid.outbox.replies.empty());
   CHECK(grid.dispatcher.in_flight() == 1);
+}
+
+TEST_CASE("a request id seen again while in flight waits for the same answer") {
+  Grid grid;
+  grid.request("r1", 11, "edge-a");
+  grid.request("r1", 11, "edge-b");
+  CHECK(grid.outbox.jobs.size() == 1);
+  grid.answer(0, true, 11);
+  REQUIRE(grid.outbox.replies.size() == 2);
+  CHECK(grid.outbox.replies[0].first == "edge-a");
+  CHECK(grid.outbox.replies[1].first == "edge-b");
+  CHECK(grid.outbox.replies[1].second.session_id == "s-r1");
+}
+
+TEST_CASE("a request id already admitted gets the same session and admits nothing new") {
+  Grid grid;
+  grid.request("r1");
+  grid.answer(0, true, 11);
+  grid.request("r1");
+  CHECK(grid.outbox.jobs.size() == 1);
+  REQUIRE(grid.outbox.replies.size() == 2);
+  CHECK(grid.outbox.replies[1].second == grid.outbox.replies[0].second);
+}
+
+TEST_CASE("a refused request may be asked again and is decided afresh") {
+  Grid grid;
+  grid.request("big", 150);
+  grid.request("big", 150);
+  REQUIRE(grid.outbox.replies.size() == 2);
+  CHECK(grid.outbox.replies[1].second.outcome == proto::Outcome::no_capacity);
+}
+
+TEST_CASE("during the warm-up requests are held, then placed on the table the substations reported") {
+  Grid grid(500ms);
+  grid.request("early");
+  CHECK(grid.outbox.jobs.empty());
+  CHECK(grid.dispatcher.in_flight() == 1);
+  CHECK(grid.dispatcher.next_deadline() == grid.clock.now() + 500ms);
+  // Meanwhile north reports that it is in fact full.
+  grid.table.on_heartbeat({"north", 1, 2, 100, 100, 9}, grid.clock.now());
+  grid.clock.advance(500ms);
+  grid.dispatcher.on_timers(grid.clock.now());
+  REQUIRE(grid.outbox.jobs.size() == 1);
+  CHECK(grid.outbox.jobs[0].first != "north");
 }

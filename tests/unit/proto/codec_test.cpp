@@ -23,6 +23,8 @@ TEST_CASE("every message survives a round trip") {
       JobResult{8, "req-3", false, "", "full", 150.0, 9, 41, 99},
       Ping{99},
       Pong{99, 3},
+      CancelSession{"req-1", ""},
+      CancelSession{"req-1", "north-7"},
   };
   for (const auto& message : messages) {
     CAPTURE(message.index());

@@ -79,3 +79,32 @@ TEST_CASE("session ids differ across boots of the same substation") {
   Station second_boot("north", 100, 1.0, 2);
   CHECK(first_boot.admit(job("a", 1), clock.now()).session_id != second_boot.admit(job("a", 1), clock.now()).session_id);
 }
+
+TEST_CASE("a cancelled session frees its power, and the request may be admitted afresh later") {
+  FakeClock clock;
+  Station station("north", 30, 1.0, 7);
+  const auto first = station.admit(job("r", 22), clock.now());
+  REQUIRE(first.accepted);
+  const auto ended = station.cancel("r");
+  REQUIRE(ended);
+  CHECK(ended->session_id == first.session_id);
+  CHECK(station.load_kw() == 0);
+  CHECK(station.active_sessions() == 0);
+  CHECK_FALSE(station.cancel("r"));        // twice is harmless
+  CHECK_FALSE(station.cancel("unknown"));  // so is a request never seen
+  const auto again = station.admit(job("r", 22), clock.now());
+  CHECK(again.accepted);
+  CHECK_FALSE(again.repeated);
+  CHECK(station.complete_due(clock.now() + std::chrono::hours(10)).size() == 1);  // only the live one
+}
+
+TEST_CASE("a cancel naming a session leaves a newer session of the same request alone") {
+  FakeClock clock;
+  Station station("north", 30, 1.0, 7);
+  const auto first = station.admit(job("r", 10), clock.now());
+  REQUIRE(station.cancel("r"));
+  const auto second = station.admit(job("r", 10), clock.now());
+  CHECK_FALSE(station.cancel("r", first.session_id));
+  CHECK(station.active_sessions() == 1);
+  CHECK(station.cancel("r", second.session_id));
+}

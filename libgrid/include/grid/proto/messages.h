@@ -18,6 +18,7 @@ enum class Command : std::uint8_t {
   job_result = 5,      // substation -> balancer backend
   ping = 6,            // anyone -> balancer frontend: are you there?
   pong = 7,            // balancer frontend -> the pinger
+  cancel_session = 8,  // balancer -> substation: end a session whose acceptance came too late
 };
 
 // A substation's full state, published every heartbeat interval.
@@ -94,7 +95,17 @@ struct Pong {
   bool operator==(const Pong&) const = default;
 };
 
-using Message = std::variant<Heartbeat, ChargeRequest, ChargeReply, ChargeJob, JobResult, Ping, Pong>;
+// Sent to a substation whose answer the balancer gave up waiting for (or that answered too late),
+// after the request went elsewhere: if the substation did admit the job, the session ends, so a
+// request never holds two sessions. Jobs and cancels travel the same ordered pipe, so a cancel
+// never overtakes its job.
+struct CancelSession {
+  std::string request_id;
+  std::string session_id;  // the session to end; empty: whichever this request holds
+  bool operator==(const CancelSession&) const = default;
+};
+
+using Message = std::variant<Heartbeat, ChargeRequest, ChargeReply, ChargeJob, JobResult, Ping, Pong, CancelSession>;
 
 Command command_of(const Message& message);
 
