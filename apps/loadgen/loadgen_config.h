@@ -1,0 +1,53 @@
+#pragma once
+// What one grid-loadgen run does, as a plain validated struct, and the flags that fill it. The
+// flag definitions live here rather than in main.cpp so unit tests can parse argv through them.
+// Thread-safety: plain values and pure functions.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+
+namespace grid::loadgen {
+
+// Where the traffic goes: through an edge over HTTP, or straight to the balancer's frontend over
+// ZeroMQ (as an edge would), which measures the grid without the HTTP layer.
+struct Target {
+  enum class Mode { http, zmq };
+  Mode mode = Mode::http;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string text() const;  // "http://host:port" or "tcp://host:port"
+};
+
+// "http://HOST:PORT" or "tcp://HOST:PORT" (a trailing "/" is allowed after an http target).
+std::optional<Target> parse_target(const std::string& text);
+// "ID=KW" with a valid substation id and 0 < KW <= the codec's capacity limit.
+std::optional<std::pair<std::string, double>> parse_capacity(const std::string& text);
+
+struct LoadgenConfig {
+  Target target;
+  std::size_t vehicles = 100;    // total requests, one per vehicle
+  std::size_t concurrency = 8;   // requests in flight at most (HTTP: keep-alive connections)
+  double rate = 0;               // open-loop arrivals per second; 0 = closed loop
+  double ramp_s = 0;             // rush-hour ramp from ~10% to full over this many seconds
+  double power_kw = 11;          // a typical AC wallbox
+  double energy_kwh = 20;
+  std::chrono::milliseconds timeout{5000};  // per request
+  std::map<std::string, double> capacities;  // substation id -> kW, weights the imbalance figure
+  std::uint64_t seed = 1;        // open-loop arrival times
+  std::string json_path;         // empty: no JSON file
+  std::string log_level = "warn";
+  bool quiet = false;
+};
+
+// Declares every flag of grid-loadgen on `app`, writing into `config`. Out-of-range or malformed
+// values are rejected by CLI11 while parsing (CLI::ValidationError / CLI::ParseError), never
+// replaced by a default.
+void add_loadgen_flags(CLI::App& app, LoadgenConfig& config);
+
+}  // namespace grid::loadgen

@@ -1,0 +1,184 @@
+// The ZeroMQ driver: one DEALER on the balancer's frontend, as an edge has, so the grid is
+// measured without the HTTP layer. Replies come in any order and are matched on request_id.
+#include <atomic>
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "driver.h"
+#include "grid/transport/poll_loop.h"
+#include "grid/transport/sockets.h"
+#include "grid/transport/wire.h"
+#include "grid/util/logging.h"
+#include "pacer.h"
+
+namespace grid::loadgen {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(TimePoint from, TimePoint to) { return std::chrono::duration<double>(to - from).count(); }
+double ms_between(TimePoint from, TimePoint to) { return std::chrono::duration<double, std::milli>(to - from).count(); }
+
+// Request ids must differ between runs: the balancer and substations recognise a repeated id as
+// a retry of the same request, so a second run reusing "1", "2"... would not be measured at all.
+std::string run_token() {
+  std::random_device device;
+  return fmt::format("lg-{:08x}", std::uniform_int_distribution<std::uint32_t>()(device));
+}
+
+class ZmqDriver final : public Driver {
+public:
+  explicit ZmqDriver(const LoadgenConfig& config)
+      : config_(config),
+        // With immediate, a send fails at once while no connection is up, so a target that is
+        // down shows up as errors instead of requests queued for a peer that never comes.
+        socket_(transport::make_socket(context_, zmq::socket_type::dealer, {.immediate = true})),
+        loop_(context_, steady_clock()),
+        pacer_({config.vehicles, config.concurrency, config.rate, config.ramp_s}, config.seed),
+        token_(run_token()) {
+    socket_.connect(config.target.text());
+    tally_.planned = config.vehicles;
+    loop_.add(socket_, [this] { on_replies(); });
+    loop_.set_timers([this](TimePoint now) { return on_timers(now); });
+  }
+
+  RunTally run() override {
+    wait_for_balancer();
+    start_ = last_finish_ = Clock::now();
+    if (!stopped_) loop_.run();
+    tally_.wall_s = seconds_between(start_, last_finish_);
+    tally_.interrupted = stopped_.load() && tally_.finished() < tally_.planned;
+    return tally_;
+  }
+
+  void stop() override {
+    stopped_ = true;
+    loop_.stop();
+  }
+
+private:
+  // Waits, up to one request timeout, for the balancer to answer a ping: the connection is then
+  // up and the first requests are not failed by `immediate`. No answer is not fatal: the run
+  // then records what happens (errors, timeouts), which is what the user asked to measure.
+  void wait_for_balancer() {
+    const auto deadline = Clock::now() + config_.timeout;
+    const std::uint64_t nonce = std::random_device{}();
+    auto next_ping = Clock::now();
+    while (!stopped_ && Clock::now() < deadline) {
+      if (Clock::now() >= next_ping) {
+        transport::send_message(socket_, proto::Ping{nonce});
+        next_ping = Clock::now() + std::chrono::milliseconds(50);
+      }
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(10));
+      while (auto inbound = transport::receive_message(socket_, false)) {
+        const auto* message = std::get_if<proto::Message>(&inbound->message);
+        const auto* pong = message ? std::get_if<proto::Pong>(message) : nullptr;
+        if (pong && pong->nonce == nonce) {
+          spdlog::info("balancer at {} answers; it counts {} live substations", config_.target.text(),
+                       pong->live_substations);
+          return;
+        }
+      }
+    }
+    if (!stopped_) {
+      spdlog::warn("no answer from a balancer at {} within {} ms; sending anyway", config_.target.text(),
+                   config_.timeout.count());
+    }
+  }
+
+  std::optional<TimePoint> on_timers(TimePoint now) {
+    expire(now);
+    const double elapsed = seconds_between(start_, now);
+    while (pacer_.may_start(elapsed, pending_.size())) {
+      pacer_.started();
+      send_request(pacer_.started_count(), now);
+    }
+    if (pacer_.all_started() && pending_.empty()) {
+      loop_.stop();
+      return std::nullopt;
+    }
+    std::optional<TimePoint> wake;
+    if (const auto at = pacer_.next_wake_s(elapsed, pending_.size())) {
+      wake = start_ + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*at));
+    }
+    if (!deadlines_.empty() && (!wake || deadlines_.front().first < *wake)) wake = deadlines_.front().first;
+    return wake;
+  }
+
+  void send_request(std::size_t n, TimePoint now) {
+    proto::ChargeRequest request{token_ + "-" + std::to_string(n), vehicle_id(n), config_.power_kw, config_.energy_kwh};
+    if (transport::send_message(socket_, request) != transport::SendResult::sent) {
+      finish(RequestOutcome::error, std::nullopt, now);
+      problems_.warn("cannot send to {} (no connection to the balancer)", config_.target.text());
+      return;
+    }
+    deadlines_.emplace_back(now + config_.timeout, request.request_id);
+    pending_.emplace(std::move(request.request_id), now);
+  }
+
+  // Deadlines are all one timeout after their send, so the queue is in deadline order; entries
+  // already answered are skipped when they come up.
+  void expire(TimePoint now) {
+    while (!deadlines_.empty() && deadlines_.front().first <= now) {
+      if (pending_.erase(deadlines_.front().second) > 0) {
+        finish(RequestOutcome::timeout, std::nullopt, now);
+        problems_.warn("request {} unanswered after {} ms", deadlines_.front().second, config_.timeout.count());
+      }
+      deadlines_.pop_front();
+    }
+  }
+
+  void on_replies() {
+    while (auto inbound = transport::receive_message(socket_, false)) {
+      const auto* message = std::get_if<proto::Message>(&inbound->message);
+      const auto* reply = message ? std::get_if<proto::ChargeReply>(message) : nullptr;
+      if (!reply) continue;  // a late pong, or something undecodable: not a request's answer
+      const auto found = pending_.find(reply->request_id);
+      if (found == pending_.end()) {
+        spdlog::debug("reply for {} arrived after its timeout", reply->request_id);
+        continue;
+      }
+      const auto now = Clock::now();
+      const double latency = ms_between(found->second, now);
+      pending_.erase(found);
+      switch (reply->outcome) {
+        case proto::Outcome::charging: finish(RequestOutcome::charging, latency, now, reply->substation_id); break;
+        case proto::Outcome::no_capacity:
+        case proto::Outcome::busy: finish(RequestOutcome::no_capacity, latency, now); break;
+        default:
+          finish(RequestOutcome::error, latency, now);
+          problems_.warn("request {} refused: {}", reply->request_id, reply->reason);
+      }
+    }
+  }
+
+  void finish(RequestOutcome outcome, std::optional<double> latency_ms, TimePoint now, const std::string& substation = {}) {
+    tally_.record(outcome, latency_ms, substation);
+    last_finish_ = now;
+  }
+
+
+  LoadgenConfig config_;
+  zmq::context_t context_;  // before the sockets, which it must outlive
+  zmq::socket_t socket_;
+  transport::PollLoop loop_;
+  Pacer pacer_;
+  std::string token_;
+  RunTally tally_;
+  std::unordered_map<std::string, TimePoint> pending_;  // request id -> sent at
+  std::deque<std::pair<TimePoint, std::string>> deadlines_;
+  TimePoint start_;
+  TimePoint last_finish_;
+  std::atomic<bool> stopped_{false};
+  ProblemLog problems_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> make_zmq_driver(const LoadgenConfig& config) { return std::make_unique<ZmqDriver>(config); }
+
+}  // namespace grid::loadgen

@@ -1,0 +1,108 @@
+// grid-loadgen's flags: targets, capacities, ranges, and that bad values are refused, never
+// replaced by a default.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "loadgen_config.h"
+
+using namespace grid::loadgen;
+
+namespace {
+
+// Parses argv (without the program name) into a fresh config; rethrows CLI11's errors.
+LoadgenConfig parse(std::vector<std::string> args) {
+  LoadgenConfig config;
+  CLI::App app{"test"};
+  add_loadgen_flags(app, config);
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
+  app.parse(args);
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("targets: http:// through the edge, tcp:// to the balancer") {
+  const auto http = parse_target("http://127.0.0.1:8080");
+  REQUIRE(http);
+  CHECK(http->mode == Target::Mode::http);
+  CHECK(http->host == "127.0.0.1");
+  CHECK(http->port == 8080);
+  CHECK(http->text() == "http://127.0.0.1:8080");
+  CHECK(parse_target("http://localhost:8080/"));
+  const auto zmq = parse_target("tcp://[::1]:5555");
+  REQUIRE(zmq);
+  CHECK(zmq->mode == Target::Mode::zmq);
+  CHECK(zmq->host == "::1");
+  CHECK(zmq->text() == "tcp://[::1]:5555");
+  for (const char* bad : {"", "127.0.0.1:8080", "https://x:1", "http://x", "http://:8080", "tcp://x:0", "tcp://x:70000",
+                          "http://x:8080/charge", "ipc:///tmp/x"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_target(bad));
+  }
+}
+
+TEST_CASE("capacities: ID=KW") {
+  CHECK(parse_capacity("north=150") == std::pair<std::string, double>{"north", 150});
+  CHECK(parse_capacity("a=b=2.5") == std::pair<std::string, double>{"a=b", 2.5});
+  for (const char* bad : {"north", "north=", "=5", "north=0", "north=-1", "north=abc", "north=1e9", "north=nan"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_capacity(bad));
+  }
+}
+
+TEST_CASE("every flag lands in the config") {
+  const auto config = parse({"--target", "tcp://127.0.0.1:5555", "--vehicles", "200", "--concurrency", "32", "--rate",
+                             "50", "--ramp-s", "3", "--power-kw", "22", "--energy-kwh", "40", "--timeout-ms", "300",
+                             "--capacity", "north=150", "--capacity", "south=100", "--seed", "7", "--json", "out.json",
+                             "--log-level", "debug", "--quiet"});
+  CHECK(config.target.mode == Target::Mode::zmq);
+  CHECK(config.vehicles == 200);
+  CHECK(config.concurrency == 32);
+  CHECK(config.rate == 50);
+  CHECK(config.ramp_s == 3);
+  CHECK(config.power_kw == 22);
+  CHECK(config.energy_kwh == 40);
+  CHECK(config.timeout == std::chrono::milliseconds(300));
+  CHECK(config.capacities == std::map<std::string, double>{{"north", 150}, {"south", 100}});
+  CHECK(config.seed == 7);
+  CHECK(config.json_path == "out.json");
+  CHECK(config.log_level == "debug");
+  CHECK(config.quiet);
+}
+
+TEST_CASE("defaults: closed loop, 5 s timeout, no capacities") {
+  const auto config = parse({"--target", "http://127.0.0.1:8080"});
+  CHECK(config.target.mode == Target::Mode::http);
+  CHECK(config.rate == 0);
+  CHECK(config.ramp_s == 0);
+  CHECK(config.timeout == std::chrono::milliseconds(5000));
+  CHECK(config.capacities.empty());
+  CHECK_FALSE(config.quiet);
+}
+
+TEST_CASE("bad flags are refused") {
+  const std::vector<std::vector<std::string>> bad{
+      {},                                                    // --target is required
+      {"--target", "8080"},
+      {"--target", "http://x:1", "--vehicles", "0"},
+      {"--target", "http://x:1", "--vehicles", "-5"},
+      {"--target", "http://x:1", "--concurrency", "0"},
+      {"--target", "http://x:1", "--rate", "-1"},
+      {"--target", "http://x:1", "--ramp-s", "-1"},
+      {"--target", "http://x:1", "--power-kw", "0"},
+      {"--target", "http://x:1", "--energy-kwh", "1e9"},
+      {"--target", "http://x:1", "--timeout-ms", "0"},
+      {"--target", "http://x:1", "--capacity", "north"},
+      {"--target", "http://x:1", "--capacity", "north=1", "--capacity", "north=2"},
+      {"--target", "http://x:1", "--capacity", "north=1", "south=2"},  // one ID=KW per --capacity
+      {"--target", "http://x:1", "--log-level", "loud"},
+      {"--target", "http://x:1", "--bogus"},
+  };
+  for (const auto& args : bad) {
+    std::string shown;
+    for (const auto& arg : args) shown += arg + " ";
+    CAPTURE(shown);
+    CHECK_THROWS_AS(parse(args), CLI::ParseError);
+  }
+}
