@@ -41,6 +41,8 @@ public:
   int edge_port() const { return edge_port_; }
 
   std::string frontend() const { return "tcp://127.0.0.1:" + std::to_string(frontend_port_); }
+  std::string backend_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(backend_port_); }
+  std::string heartbeats_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(heartbeats_port_); }
   int balancer_metrics_port() const { return balancer_metrics_port_; }
   ChildProcess& balancer() { return *balancer_; }
   std::vector<SubstationProcess>& substations() { return substations_; }
