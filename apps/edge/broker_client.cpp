@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <limits>
 #include <random>
@@ -185,10 +186,14 @@ std::optional<TimePoint> BrokerClient::on_timers(TimePoint now) {
     // A failed send is fine: no pong means unhealthy, which is the truth.
     transport::send_message(dealer_, proto::Ping{++ping_nonce_});
     next_ping_ = now + config_.ping_interval;
-    metrics_.balancer(healthy(), live_substations_.load());
   }
-  if (deadlines_.empty() || next_ping_ < deadlines_.begin()->first) return next_ping_;
-  return deadlines_.begin()->first;
+  std::optional<TimePoint> next = next_ping_;
+  const bool up = healthy();
+  metrics_.balancer(up, live_substations_.load());
+  // Wake when the health window runs out, so edge_balancer_up turns 0 when /healthz turns 503.
+  if (up) next = std::min(*next, TimePoint{Duration{last_pong_.load()}} + config_.health_window);
+  if (!deadlines_.empty()) next = std::min(*next, deadlines_.begin()->first);
+  return next;
 }
 
 void BrokerClient::answer(OnAnswer& on_answer, BrokerAnswer result) {
