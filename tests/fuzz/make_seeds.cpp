@@ -50,6 +50,7 @@ std::vector<Seed> codec_seeds() {
                                        9, 41, 99}},
       {"ping", Ping{99}},
       {"pong", Pong{99, 3}},
+      {"cancel-session", CancelSession{"req-1", "north-7"}},
   };
   std::vector<Seed> seeds;
   for (const auto& [name, message] : valid) {
