@@ -26,6 +26,10 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t response_body_limit = 64 * 1024;  // the edge's answers are a few hundred bytes
+// A keep-alive connection idle for longer is replaced before use rather than reused: the edge
+// closes idle connections (after 30 s by default), and a request written into a connection the
+// server is closing fails through no fault of the grid. Slow open-loop runs hit this.
+constexpr auto max_idle_reuse = std::chrono::seconds(5);
 
 class HttpDriver;
 
@@ -49,6 +53,7 @@ private:
   bool connected_ = false;
   std::size_t n_ = 0;
   Clock::time_point sent_at_;
+  Clock::time_point idle_since_;
 };
 
 class HttpDriver final : public Driver {
@@ -98,7 +103,6 @@ public:
     idle_.push_back(connection);
     pump();
   }
-
 
 private:
   // Starts every request the pacer allows now, then sleeps until it allows the next (a finished
@@ -154,6 +158,7 @@ void Connection::start(std::size_t n) {
           .dump();
   request_.prepare_payload();
   sent_at_ = Clock::now();
+  if (connected_ && sent_at_ - idle_since_ > max_idle_reuse) close();
   // One deadline for the whole exchange, connect included: it is the user's per-request timeout.
   stream_.expires_after(config.timeout);
   if (connected_) {
@@ -186,6 +191,7 @@ void Connection::on_response() {
   const double latency = std::chrono::duration<double, std::milli>(Clock::now() - sent_at_).count();
   if (response.keep_alive()) {
     stream_.expires_never();
+    idle_since_ = Clock::now();
   } else {
     close();  // the edge asked to close; the next request reconnects
   }

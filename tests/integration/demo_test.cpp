@@ -1,0 +1,91 @@
+// scripts/demo, the README's first command, runs in the suite in its short form: the whole grid
+// as processes, a rush hour through the edge, the summary, and a clean stop of every node.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <random>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "support/process.h"
+
+using namespace grid::test;
+
+#if defined(GRID_BALANCER_BIN) && defined(GRID_SUBSTATION_BIN) && defined(GRID_EDGE_BIN) && defined(GRID_LOADGEN_BIN)
+namespace {
+
+sockaddr_in loopback(int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  return address;
+}
+
+bool can_bind(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  const auto address = loopback(port);
+  const bool ok = bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return ok;
+}
+
+// True when something listens on the port (a refused connection comes back at once on loopback).
+bool accepts(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  const auto address = loopback(port);
+  const bool ok = connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return ok;
+}
+
+// A base port with the demo's nine ports after it free a moment ago, below the ephemeral range so
+// outgoing connections of parallel tests do not take them in between.
+int free_port_block() {
+  std::mt19937 random(static_cast<unsigned>(getpid()) ^ std::random_device{}());
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int base = 20'000 + static_cast<int>(random() % 1000) * 10;
+    bool all_free = true;
+    for (int port = base; port < base + 9 && all_free; ++port) all_free = can_bind(port);
+    if (all_free) return base;
+  }
+  throw std::runtime_error("no block of 9 free ports found");
+}
+
+}  // namespace
+
+TEST_CASE("scripts/demo --short: a rush hour through the edge, the summary, every node stopped") {
+  // The binaries live in <build>/apps/<node>/grid-<node>; the demo finds them from <build>.
+  const auto build_dir = std::filesystem::path(GRID_BALANCER_BIN).parent_path().parent_path().parent_path();
+  int exit_code = -1;
+  std::string log;
+  int base = 0;
+  // Exit 3 is the demo's "a port is taken": someone took one after we looked; pick other ports.
+  for (int attempt = 0; attempt < 3 && (attempt == 0 || exit_code == 3); ++attempt) {
+    base = free_port_block();
+    ChildProcess demo("demo", {"/bin/bash", GRID_SOURCE_DIR "/scripts/demo", "--short", "--no-build", "--build-dir",
+                               build_dir.string(), "--port-base", std::to_string(base)});
+    exit_code = demo.wait(150'000);
+    if (exit_code == -1) exit_code = demo.terminate(15'000);  // its trap stops the nodes
+    log = demo.log();
+  }
+  INFO(log);
+  CHECK(exit_code == 0);
+  for (const char* part : {"grid ready", "grid-loadgen: 60 vehicles", "outcomes     charging", "throughput",
+                           "imbalance", "/metrics", "stopped edge", "stopped balancer", "stopped substation north"}) {
+    CAPTURE(part);
+    CHECK(log.find(part) != std::string::npos);
+  }
+  CHECK(log.find("demo: building") == std::string::npos);  // --no-build: no install-deps, no cmake
+  // Every node is gone: nothing listens on its ports any more.
+  for (int port = base; port < base + 8; ++port) {
+    CAPTURE(port);
+    CHECK_FALSE(accepts(port));
+  }
+}
+#endif
