@@ -5,6 +5,9 @@
 #include <optional>
 #include <thread>
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include "grid/http/ops.h"
@@ -38,8 +41,9 @@ int run_node(const NodeRun& node, metrics::Registry& registry) {
     } catch (const std::exception& error) {
       spdlog::critical("{}: stopped by an error: {}", node.name, error.what());
       failed = true;
-      // Wake the main thread, which waits for a shutdown signal.
-      std::raise(SIGTERM);
+      // Wake the main thread, which waits for a shutdown signal. raise() would signal only this
+      // thread, where the signal is blocked; kill() makes it pending for the process.
+      ::kill(::getpid(), SIGTERM);
     }
   });
   const int signal = wait_for_shutdown_signal();
