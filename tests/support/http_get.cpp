@@ -69,6 +69,36 @@ std::optional<HttpReply> http_request(int port, const std::string& method, const
   return reply;
 }
 
+RawExchange raw_exchange(int port, const std::string& bytes, int timeout_ms) {
+  RawExchange exchange;
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    exchange.closed_by_server = true;
+    return exchange;
+  }
+  send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::array<char, 16384> buffer{};
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd item{fd, POLLIN, 0};
+    if (left.count() <= 0 || poll(&item, 1, static_cast<int>(left.count())) <= 0) break;
+    const auto got = recv(fd, buffer.data(), buffer.size(), 0);
+    if (got <= 0) {
+      exchange.closed_by_server = true;
+      break;
+    }
+    exchange.received.append(buffer.data(), static_cast<std::size_t>(got));
+  }
+  close(fd);
+  return exchange;
+}
+
 std::optional<double> sample(const std::string& exposition, const std::string& series) {
   std::istringstream lines(exposition);
   std::string line;

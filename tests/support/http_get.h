@@ -22,6 +22,13 @@ inline std::optional<HttpReply> http_get(int port, const std::string& target) {
   return http_request(port, "GET", target);
 }
 
+// Sends raw bytes on a new connection and reads until the server closes it or timeout_ms passes.
+struct RawExchange {
+  std::string received;
+  bool closed_by_server = false;  // false: still open when the time ran out
+};
+RawExchange raw_exchange(int port, const std::string& bytes, int timeout_ms = 5000);
+
 // The value of one sample in a Prometheus text exposition, e.g. sample(text, "x_total{a=\"b\"}").
 std::optional<double> sample(const std::string& exposition, const std::string& series);
 
