@@ -51,7 +51,6 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       heartbeats_(transport::make_socket(context, zmq::socket_type::pub)),
       loop_(context, clock),
       next_heartbeat_(clock.now()),
-      registry_(registry),
       metrics_(std::make_unique<Metrics>(registry, config_.id)) {
   jobs_.connect(config_.balancer_endpoint);
   heartbeats_.connect(config_.heartbeats_endpoint);

@@ -55,7 +55,6 @@ private:
   transport::PollLoop loop_;
   std::uint64_t seq_ = 0;  // of the last heartbeat published
   TimePoint next_heartbeat_;
-  metrics::Registry& registry_;
   std::unique_ptr<Metrics> metrics_;
   LogRateLimit drop_log_;
 };
