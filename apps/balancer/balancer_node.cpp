@@ -70,60 +70,51 @@ void BalancerNode::send_reply(const std::string& client, const proto::ChargeRepl
   if (transport::send_message(frontend_, reply, client) != transport::SendResult::sent) drop("requester_gone", "frontend");
 }
 
+// Reads up to `batch` messages from one socket: a bad message is counted and dropped, a good one
+// handed to `handle` with the sender's routing id (empty on SUB).
+template <class Handle>
+void BalancerNode::drain(zmq::socket_t& socket, bool routed, std::string_view from, Handle&& handle) {
+  for (int i = 0; i < batch; ++i) {
+    auto inbound = transport::receive_message(socket, routed);
+    if (!inbound) return;
+    if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
+      drop(proto::reason_label(*error), from);
+      continue;
+    }
+    if (!handle(inbound->routing_id, std::get<proto::Message>(inbound->message))) drop("unexpected_command", from);
+  }
+}
+
 void BalancerNode::on_frontend() {
   // A substation past its deadline must not be picked just because the timer has not run yet.
   expire_dead(clock_.now());
-  for (int i = 0; i < batch; ++i) {
-    auto inbound = transport::receive_message(frontend_, true);
-    if (!inbound) return;
-    if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
-      drop(proto::reason_label(*error), "frontend");
-      continue;
-    }
-    auto& message = std::get<proto::Message>(inbound->message);
+  drain(frontend_, true, "frontend", [this](const std::string& client, proto::Message& message) {
     if (auto* request = std::get_if<proto::ChargeRequest>(&message)) {
-      dispatcher_.on_request(inbound->routing_id, std::move(*request), clock_.now());
+      dispatcher_.on_request(client, std::move(*request), clock_.now());
     } else if (const auto* ping = std::get_if<proto::Ping>(&message)) {
       const proto::Pong pong{ping->nonce, static_cast<std::uint32_t>(table_.live_count())};
-      transport::send_message(frontend_, pong, inbound->routing_id);
+      transport::send_message(frontend_, pong, client);
     } else {
-      drop("unexpected_command", "frontend");
+      return false;
     }
-  }
+    return true;
+  });
 }
 
 void BalancerNode::on_backend() {
-  for (int i = 0; i < batch; ++i) {
-    auto inbound = transport::receive_message(backend_, true);
-    if (!inbound) return;
-    if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
-      drop(proto::reason_label(*error), "backend");
-      continue;
-    }
-    const auto& message = std::get<proto::Message>(inbound->message);
-    if (const auto* result = std::get_if<proto::JobResult>(&message)) {
-      dispatcher_.on_result(inbound->routing_id, *result, clock_.now());
-    } else {
-      drop("unexpected_command", "backend");
-    }
-  }
+  drain(backend_, true, "backend", [this](const std::string& substation, proto::Message& message) {
+    const auto* result = std::get_if<proto::JobResult>(&message);
+    if (result) dispatcher_.on_result(substation, *result, clock_.now());
+    return result != nullptr;
+  });
 }
 
 void BalancerNode::on_heartbeats() {
-  for (int i = 0; i < batch; ++i) {
-    auto inbound = transport::receive_message(heartbeats_, false);
-    if (!inbound) return;
-    if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
-      drop(proto::reason_label(*error), "heartbeats");
-      continue;
-    }
-    const auto& message = std::get<proto::Message>(inbound->message);
-    if (const auto* heartbeat = std::get_if<proto::Heartbeat>(&message)) {
-      on_heartbeat(*heartbeat, clock_.now());
-    } else {
-      drop("unexpected_command", "heartbeats");
-    }
-  }
+  drain(heartbeats_, false, "heartbeats", [this](const std::string&, proto::Message& message) {
+    const auto* heartbeat = std::get_if<proto::Heartbeat>(&message);
+    if (heartbeat) on_heartbeat(*heartbeat, clock_.now());
+    return heartbeat != nullptr;
+  });
 }
 
 void BalancerNode::on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now) {

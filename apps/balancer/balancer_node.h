@@ -57,6 +57,8 @@ private:
   void send_cancel(const std::string& substation, const proto::CancelSession& cancel) override;
   void send_reply(const std::string& client, const proto::ChargeReply& reply) override;
 
+  template <class Handle>
+  void drain(zmq::socket_t& socket, bool routed, std::string_view from, Handle&& handle);
   void on_frontend();
   void on_backend();
   void on_heartbeats();

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "support/http_get.h"
+
 namespace grid::test {
 
 Cluster::Cluster(ClusterOptions options)
@@ -66,6 +68,19 @@ int Cluster::start_edge(std::vector<std::string> extra) {
   (void)extra;
   throw std::logic_error("grid-edge is not built");
 #endif
+}
+
+bool Cluster::none_overloaded() {
+  for (auto& s : substations_) {
+    if (!s.process->running()) continue;
+    const auto reply = http_get(s.metrics_port, "/metrics");
+    if (!reply) continue;  // between a kill and its reaping
+    const std::string labels = "{substation=\"" + s.id + "\"}";
+    const auto load = sample(reply->body, "substation_load_kw" + labels);
+    const auto capacity = sample(reply->body, "substation_capacity_kw" + labels);
+    if (!load || !capacity || *load > *capacity) return false;
+  }
+  return true;
 }
 
 std::string Cluster::logs() const {

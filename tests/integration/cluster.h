@@ -49,6 +49,9 @@ public:
   SubstationProcess& substation(const std::string& id);
   const ClusterOptions& options() const { return options_; }
 
+  // Scrapes every running substation: false if any reports more load than its capacity.
+  bool none_overloaded();
+
   // Every process's log, for a failure message.
   std::string logs() const;
 

@@ -13,24 +13,6 @@ using namespace grid;
 using namespace grid::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Scrapes every substation and checks it never reports more load than capacity.
-void check_no_overload(Cluster& cluster) {
-  for (auto& s : cluster.substations()) {
-    if (!s.process->running()) continue;
-    const auto reply = http_get(s.metrics_port, "/metrics");
-    REQUIRE(reply);
-    const std::string labels = "{substation=\"" + s.id + "\"}";
-    const auto load = sample(reply->body, "substation_load_kw" + labels);
-    const auto capacity = sample(reply->body, "substation_capacity_kw" + labels);
-    REQUIRE(load);
-    REQUIRE(capacity);
-    CHECK(*load <= *capacity);
-  }
-}
-
-}  // namespace
 
 TEST_CASE("three substation processes: spread by capacity, never overloaded, a killed one is routed around") {
   Cluster cluster;
@@ -49,7 +31,7 @@ TEST_CASE("three substation processes: spread by capacity, never overloaded, a k
     REQUIRE_MESSAGE(reply, cluster.logs());
     REQUIRE(reply->outcome == proto::Outcome::charging);
     ++per_substation[reply->substation_id];
-    if (i % 10 == 9) check_no_overload(cluster);
+    if (i % 10 == 9) CHECK(cluster.none_overloaded());
   }
   for (const auto& s : cluster.substations()) {
     const double share = per_substation[s.id] / 60.0;
@@ -79,7 +61,7 @@ TEST_CASE("three substation processes: spread by capacity, never overloaded, a k
     CHECK(reply->outcome == proto::Outcome::charging);
     CHECK(reply->substation_id != "medium");
   }
-  check_no_overload(cluster);
+  CHECK(cluster.none_overloaded());
 }
 
 TEST_CASE("every node shuts down cleanly and quickly on SIGTERM") {

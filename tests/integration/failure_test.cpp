@@ -18,20 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Scrapes every running substation; false if any reports more load than capacity.
-bool none_overloaded(Cluster& cluster) {
-  for (auto& s : cluster.substations()) {
-    if (!s.process->running()) continue;
-    const auto reply = http_get(s.metrics_port, "/metrics");
-    if (!reply) continue;  // between a kill and its reaping
-    const std::string labels = "{substation=\"" + s.id + "\"}";
-    const auto load = sample(reply->body, "substation_load_kw" + labels);
-    const auto capacity = sample(reply->body, "substation_capacity_kw" + labels);
-    if (load && capacity && *load > *capacity) return false;
-  }
-  return true;
-}
-
 std::string charge_body(int i) {
   return R"({"vehicle_id": "EV-)" + std::to_string(i) + R"(", "power_kw": 3, "energy_kwh": 20})";
 }
@@ -93,7 +79,7 @@ TEST_CASE("a substation killed mid-rush: every HTTP request ends with one defini
   CHECK(definite == workers * per_worker);
   CHECK(slowest <= 2000ms + 500ms);  // the edge's own deadline, plus scheduling slack
   CHECK(statuses[200] >= workers * per_worker * 3 / 4);
-  CHECK(none_overloaded(cluster));
+  CHECK(cluster.none_overloaded());
 
   zmq::context_t context;
   GridClient client(context, cluster.frontend());
@@ -132,7 +118,7 @@ TEST_CASE("the balancer restarted under load: everyone reconnects, and no substa
   std::atomic<bool> overloaded{false};
   std::thread watcher([&] {
     while (!stop) {
-      if (!none_overloaded(cluster)) overloaded = true;
+      if (!cluster.none_overloaded()) overloaded = true;
     }
   });
 
@@ -146,7 +132,7 @@ TEST_CASE("the balancer restarted under load: everyone reconnects, and no substa
   requester.join();
   watcher.join();
   CHECK_FALSE(overloaded);
-  CHECK(none_overloaded(cluster));
+  CHECK(cluster.none_overloaded());
   // 240 kW of capacity in 12 kW sessions: at most 20 can ever hold at once.
   CHECK(charging <= 20);
 }

@@ -14,9 +14,10 @@
 #include <fstream>
 
 namespace grid::test {
+namespace {
 
-std::optional<HttpReply> http_request(int port, const std::string& method, const std::string& target,
-                                      const std::string& body, const std::string& content_type, int timeout_ms) {
+// A TCP connection to 127.0.0.1:port, or -1.
+int connect_loopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -24,8 +25,31 @@ std::optional<HttpReply> http_request(int port, const std::string& method, const
   address.sin_port = htons(static_cast<std::uint16_t>(port));
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     close(fd);
-    return std::nullopt;
+    return -1;
   }
+  return fd;
+}
+
+// Appends what arrives to `into` until the peer closes (true) or timeout_ms passes (false).
+bool read_until_closed(int fd, std::string& into, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::array<char, 16384> buffer{};
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd item{fd, POLLIN, 0};
+    if (left.count() <= 0 || poll(&item, 1, static_cast<int>(left.count())) <= 0) return false;
+    const auto got = recv(fd, buffer.data(), buffer.size(), 0);
+    if (got <= 0) return true;
+    into.append(buffer.data(), static_cast<std::size_t>(got));
+  }
+}
+
+}  // namespace
+
+std::optional<HttpReply> http_request(int port, const std::string& method, const std::string& target,
+                                      const std::string& body, const std::string& content_type, int timeout_ms) {
+  const int fd = connect_loopback(port);
+  if (fd < 0) return std::nullopt;
   std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!content_type.empty()) request += "Content-Type: " + content_type + "\r\n";
   if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -36,16 +60,7 @@ std::optional<HttpReply> http_request(int port, const std::string& method, const
   }
 
   std::string raw;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  std::array<char, 16384> buffer{};
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd item{fd, POLLIN, 0};
-    if (left.count() <= 0 || poll(&item, 1, static_cast<int>(left.count())) <= 0) break;
-    const auto got = recv(fd, buffer.data(), buffer.size(), 0);
-    if (got <= 0) break;
-    raw.append(buffer.data(), static_cast<std::size_t>(got));
-  }
+  read_until_closed(fd, raw, timeout_ms);
   close(fd);
 
   const auto head_end = raw.find("\r\n\r\n");
@@ -71,30 +86,13 @@ std::optional<HttpReply> http_request(int port, const std::string& method, const
 
 RawExchange raw_exchange(int port, const std::string& bytes, int timeout_ms) {
   RawExchange exchange;
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
+  const int fd = connect_loopback(port);
+  if (fd < 0) {
     exchange.closed_by_server = true;
     return exchange;
   }
   send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  std::array<char, 16384> buffer{};
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd item{fd, POLLIN, 0};
-    if (left.count() <= 0 || poll(&item, 1, static_cast<int>(left.count())) <= 0) break;
-    const auto got = recv(fd, buffer.data(), buffer.size(), 0);
-    if (got <= 0) {
-      exchange.closed_by_server = true;
-      break;
-    }
-    exchange.received.append(buffer.data(), static_cast<std::size_t>(got));
-  }
+  exchange.closed_by_server = read_until_closed(fd, exchange.received, timeout_ms);
   close(fd);
   return exchange;
 }
