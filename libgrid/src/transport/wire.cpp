@@ -14,10 +14,9 @@ bool send_frame(zmq::socket_t& socket, std::string_view bytes, bool more) {
   return socket.send(zmq::const_buffer(bytes.data(), bytes.size()), flags).has_value();
 }
 
-}  // namespace
-
-SendResult send_encoded(zmq::socket_t& socket, const proto::Encoded& encoded, std::string_view routing_id) {
-  const char command = static_cast<char>(encoded.command);
+SendResult send_frames(zmq::socket_t& socket, proto::Command command_value, std::string_view body,
+                       std::string_view routing_id) {
+  const char command = static_cast<char>(command_value);
   try {
     // Only the first frame can fail for want of room: once it is queued, the rest of a multipart
     // message always is.
@@ -25,7 +24,7 @@ SendResult send_encoded(zmq::socket_t& socket, const proto::Encoded& encoded, st
     if (!send_frame(socket, routed ? routing_id : proto::protocol_id, true)) return SendResult::would_block;
     if (routed) send_frame(socket, proto::protocol_id, true);
     send_frame(socket, std::string_view(&command, 1), true);
-    send_frame(socket, encoded.body, false);
+    send_frame(socket, body, false);
   } catch (const zmq::error_t& error) {
     if (error.num() == EHOSTUNREACH) return SendResult::unroutable;
     throw;
@@ -33,8 +32,18 @@ SendResult send_encoded(zmq::socket_t& socket, const proto::Encoded& encoded, st
   return SendResult::sent;
 }
 
+}  // namespace
+
+SendResult send_encoded(zmq::socket_t& socket, const proto::Encoded& encoded, std::string_view routing_id) {
+  return send_frames(socket, encoded.command, encoded.body, routing_id);
+}
+
 SendResult send_message(zmq::socket_t& socket, const proto::Message& message, std::string_view routing_id) {
-  return send_encoded(socket, proto::encode(message), routing_id);
+  // zmq copies the frames at send, so one buffer per thread serves every message: no allocation
+  // per send once it has grown to the largest body.
+  thread_local std::string body;
+  const auto command = proto::encode_into(message, body);
+  return send_frames(socket, command, body, routing_id);
 }
 
 std::optional<Inbound> receive_message(zmq::socket_t& socket, bool routed) {

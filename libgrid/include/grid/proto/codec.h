@@ -38,6 +38,9 @@ struct Encoded {
 };
 
 Encoded encode(const Message& message);
+// The same into a caller's buffer (replacing its content), so a sender that keeps one buffer
+// encodes without allocating. Returns the command frame's value.
+Command encode_into(const Message& message, std::string& body);
 
 using Decoded = std::variant<Message, DecodeError>;
 
