@@ -32,8 +32,30 @@ BalancerMetrics::BalancerMetrics(metrics::Registry& r)
       substation_live_(r.gauge("balancer_substation_live", "1 while the substation is live, 0 once declared dead",
                                {"substation"})) {}
 
+metrics::Counter* BalancerMetrics::find(const CounterCache& cache, std::string_view value) {
+  for (const auto& [known, counter] : cache) {
+    if (known == value) return counter;
+  }
+  return nullptr;
+}
+
+void BalancerMetrics::request(std::string_view outcome) {
+  auto* counter = find(request_counters_, outcome);
+  if (counter == nullptr) {
+    counter = &requests_.add({{"outcome", std::string(outcome)}});
+    request_counters_.emplace_back(std::string(outcome), counter);
+  }
+  counter->inc();
+}
+
 void BalancerMetrics::dispatch(const std::string& substation, std::string_view outcome) {
-  dispatch_.add({{"substation", substation}, {"outcome", std::string(outcome)}}).inc();
+  auto& cache = series(substation).dispatch;
+  auto* counter = find(cache, outcome);
+  if (counter == nullptr) {
+    counter = &dispatch_.add({{"substation", substation}, {"outcome", std::string(outcome)}});
+    cache.emplace_back(std::string(outcome), counter);
+  }
+  counter->inc();
 }
 
 BalancerMetrics::SubstationSeries& BalancerMetrics::series(const std::string& substation) {
