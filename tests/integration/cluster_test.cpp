@@ -71,8 +71,16 @@ TEST_CASE("every node shuts down cleanly and quickly on SIGTERM") {
   zmq::context_t context;
   GridClient client(context, cluster.frontend());
   REQUIRE(wait_until([&] { return client.live_substations() == 1u; }));
-  const auto start = std::chrono::steady_clock::now();
-  CHECK(cluster.substation("north").process->terminate(1000) == 0);
-  CHECK(cluster.balancer().terminate(1000) == 0);
-  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  // With sessions running and requests answered, so there is state to walk away from.
+  for (int i = 0; i < 20; ++i) REQUIRE(client.charge({"r" + std::to_string(i), "EV", 1, 20}));
+  auto start = std::chrono::steady_clock::now();
+  CHECK(cluster.substation("north").process->terminate(3000) == 0);
+  const auto substation_took = std::chrono::steady_clock::now() - start;
+  start = std::chrono::steady_clock::now();
+  CHECK(cluster.balancer().terminate(3000) == 0);
+  const auto balancer_took = std::chrono::steady_clock::now() - start;
+  MESSAGE("SIGTERM to exit: substation " << std::chrono::duration_cast<std::chrono::milliseconds>(substation_took).count()
+          << " ms, balancer " << std::chrono::duration_cast<std::chrono::milliseconds>(balancer_took).count() << " ms");
+  CHECK(substation_took < 1s);
+  CHECK(balancer_took < 1s);
 }
