@@ -102,13 +102,17 @@ cpu_ticks() {
 }
 clock_ticks=$(getconf CLK_TCK)
 
+# cpu_us_per TICKS REQUESTS: CPU microseconds per request from a tick difference.
+cpu_us_per() { awk -v t="$1" -v hz="$clock_ticks" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f\n", t / hz * 1e6 / n; else print 0 }'; }
+
 # json_number FILE KEY: the first number after "KEY": in a JSON file (grid-loadgen's and Google
 # Benchmark's files put one key per line, which is all this needs).
 json_number() {
   grep -o "\"$2\": *[-0-9.eE+]*" "$1" | head -n 1 | sed 's/.*: *//'
 }
 
-# wrk_figures FILE: "requests_per_s p50_ms p99_ms non_2xx socket_errors" from wrk --latency output.
+# wrk_figures FILE: "requests_per_s p50_ms p99_ms non_2xx socket_errors requests" from wrk --latency
+# output.
 wrk_figures() {
   awk '
     function ms(v) {
@@ -118,11 +122,12 @@ wrk_figures() {
       return v + 0
     }
     /Requests\/sec:/ { rps = $2 }
+    / requests in / { requests = $1 }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
     /Non-2xx or 3xx responses:/ { bad = $NF }
     /Socket errors:/ { split($0, parts, /[ ,]+/); for (i in parts) if (parts[i] ~ /^[0-9]+$/) errors += parts[i] }
-    END { printf "%s %s %s %d %d\n", rps, p50, p99, bad, errors }
+    END { printf "%s %s %s %d %d %d\n", rps, p50, p99, bad, errors, requests }
   ' "$1"
 }
 
