@@ -2,6 +2,35 @@
 
 namespace grid::balancing {
 
+namespace {
+
+// The best row by walking capacity groups: within one capacity, a row's score and headroom both
+// follow its load, so the group's first eligible row is its best (rows of equal utilization can
+// still tie, and are compared), and once a row does not fit, no later row of its group does.
+const Substation* pick_by_groups(const LoadTable& table, const PickRequest& request) {
+  const Substation* best = nullptr;
+  double group_best_u = 0;
+  bool group_found = false;
+  table.for_each_by_capacity_group([&](const Substation& substation, bool first_in_group) {
+    if (first_in_group) group_found = false;
+    const double u = substation.utilization();
+    if (group_found && u > group_best_u) return false;
+    if (!eligible(substation, request)) {
+      // Full here means full for the rest of the group (a zero capacity has no order: go on).
+      return substation.capacity_kw <= 0 || substation.fits(request.power_kw);
+    }
+    if (!group_found) {
+      group_found = true;
+      group_best_u = u;
+    }
+    if (best == nullptr || preferred(substation, *best, request.power_kw)) best = &substation;
+    return true;
+  });
+  return best;
+}
+
+}  // namespace
+
 const Substation* LeastUtilizationPolicy::pick(const LoadTable& table, const PickRequest& request,
                                                Random& /*random: deterministic policy*/) {
   const Substation* best = nullptr;
@@ -9,8 +38,18 @@ const Substation* LeastUtilizationPolicy::pick(const LoadTable& table, const Pic
   // Branch and bound over ascending current utilization u. A row's score (u once the request is
   // placed) is >= u, so once u exceeds the best score no later row can win. Rows with u equal to
   // the best score are still visited: they can tie, and ties are broken by headroom and id.
+  // The walk is short when loads differ, but covers most rows when utilizations sit within one
+  // request's step of each other (the state this policy itself drives a grid to). So it gets a
+  // budget of one visit per capacity group; past it, the group walk, which costs about that, wins.
+  const std::size_t budget = table.capacity_groups();
+  std::size_t visited = 0;
+  bool over_budget = false;
   table.for_each_by_utilization([&](const Substation& substation) {
     if (best != nullptr && substation.utilization() > best_score) return false;
+    if (++visited > budget) {
+      over_budget = true;
+      return false;
+    }
     if (eligible(substation, request) &&
         (best == nullptr || preferred(substation, *best, request.power_kw))) {
       best = &substation;
@@ -18,7 +57,7 @@ const Substation* LeastUtilizationPolicy::pick(const LoadTable& table, const Pic
     }
     return true;
   });
-  return best;
+  return over_budget ? pick_by_groups(table, request) : best;
 }
 
 }  // namespace grid::balancing

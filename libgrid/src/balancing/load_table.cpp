@@ -170,6 +170,19 @@ void LoadTable::make_live(RowIndex index) {
   live_.push_back(index);
   row.by_utilization = by_utilization_.emplace(row.sub.utilization(), index).first;
   row.by_deadline = by_deadline_.emplace(row.sub.last_heard + ttl_, index).first;
+  join_group(index);
+}
+
+void LoadTable::join_group(RowIndex index) {
+  Row& row = rows_[index];
+  row.group = by_capacity_.try_emplace(row.sub.capacity_kw).first;
+  row.in_group = row.group->second.emplace(row.by_utilization->first, index).first;
+}
+
+void LoadTable::leave_group(RowIndex index) {
+  Row& row = rows_[index];
+  row.group->second.erase(row.in_group);
+  if (row.group->second.empty()) by_capacity_.erase(row.group);  // the count says how many capacities live
 }
 
 void LoadTable::make_dead(RowIndex index) {
@@ -179,6 +192,7 @@ void LoadTable::make_dead(RowIndex index) {
   live_[row.live_pos] = moved;
   rows_[moved].live_pos = row.live_pos;
   live_.pop_back();
+  leave_group(index);
   by_utilization_.erase(row.by_utilization);
   by_deadline_.erase(row.by_deadline);
   row.live_pos = not_live;
@@ -203,10 +217,23 @@ void LoadTable::reindex(RowIndex index) {
   Row& row = rows_[index];
   if (!row.sub.live) return;
   const double utilization = row.sub.utilization();
+  if (row.group->first != row.sub.capacity_kw) {  // a heartbeat reported another capacity
+    leave_group(index);
+    if (row.by_utilization->first != utilization) {
+      auto node = by_utilization_.extract(row.by_utilization);
+      node.value().first = utilization;
+      row.by_utilization = by_utilization_.insert(std::move(node)).position;
+    }
+    join_group(index);
+    return;
+  }
   if (row.by_utilization->first == utilization) return;
   auto node = by_utilization_.extract(row.by_utilization);
   node.value().first = utilization;
   row.by_utilization = by_utilization_.insert(std::move(node)).position;
+  auto member = row.group->second.extract(row.in_group);
+  member.value().first = utilization;
+  row.in_group = row.group->second.insert(std::move(member)).position;
 }
 
 }  // namespace grid::balancing

@@ -6,12 +6,14 @@
 // Costs: a heartbeat, job result, reservation or release is one hash lookup plus O(log n) index
 // maintenance and allocates nothing once a substation has joined (index nodes are re-used through
 // node extraction). The default policy walks the utilization index from the bottom and stops early
-// instead of scanning every substation per request.
+// instead of scanning every substation per request; where that walk would be long (utilizations
+// close together, as a balanced grid has them), it walks the capacity groups instead.
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -125,10 +127,28 @@ public:
     }
   }
 
+  // Live rows grouped by exact capacity (groups in ascending capacity), each group in ascending
+  // utilization (ties in join order). fn(row, first_in_group) returns false to skip the rest of
+  // its group. Within one capacity, utilization orders rows by load, so a policy can stop a group
+  // at its first fitting row: the cost follows the number of capacities, not of substations.
+  template <class Fn>
+  void for_each_by_capacity_group(Fn&& fn) const {
+    for (const auto& entry : by_capacity_) {
+      bool first = true;
+      for (const auto& member : entry.second) {
+        if (!fn(rows_[member.second].sub, first)) break;
+        first = false;
+      }
+    }
+  }
+  // Distinct capacities among live rows.
+  std::size_t capacity_groups() const { return by_capacity_.size(); }
+
 private:
   using RowIndex = std::size_t;
   using UtilizationIndex = std::set<std::pair<double, RowIndex>>;
   using DeadlineIndex = std::set<std::pair<TimePoint, RowIndex>>;
+  using CapacityIndex = std::map<double, UtilizationIndex>;  // capacity -> its live rows
   static constexpr std::size_t not_live = std::numeric_limits<std::size_t>::max();
 
   struct Row {
@@ -139,6 +159,8 @@ private:
     std::size_t live_pos = not_live;
     UtilizationIndex::iterator by_utilization;  // valid while live
     DeadlineIndex::iterator by_deadline;        // valid while live
+    CapacityIndex::iterator group;              // valid while live
+    UtilizationIndex::iterator in_group;        // valid while live
   };
 
   struct IdHash {
@@ -151,6 +173,8 @@ private:
   void make_dead(RowIndex index);
   void touch(RowIndex index, TimePoint now);  // proof of life: new deadline, revived if dead
   void reindex(RowIndex index);               // after load, reserved or capacity changed
+  void join_group(RowIndex index);
+  void leave_group(RowIndex index);
   bool apply_job_result(Row& row, double load_kw, std::uint32_t active_sessions,
                         std::uint64_t after_seq, TimePoint now);
 
@@ -161,6 +185,7 @@ private:
   std::vector<RowIndex> live_;
   UtilizationIndex by_utilization_;
   DeadlineIndex by_deadline_;
+  CapacityIndex by_capacity_;
 };
 
 }  // namespace grid::balancing
