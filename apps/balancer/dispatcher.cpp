@@ -46,13 +46,17 @@ void Dispatcher::on_request(const std::string& client, proto::ChargeRequest requ
 }
 
 bool Dispatcher::join_existing(const std::string& client, const std::string& request_id) {
+  // The same requester asking again (its own retry) is answered once, not once per ask.
+  const auto add = [&client](std::vector<std::string>& clients) {
+    if (std::find(clients.begin(), clients.end(), client) == clients.end()) clients.push_back(client);
+  };
   if (const auto job = job_of_request_.find(request_id); job != job_of_request_.end()) {
-    jobs_.at(job->second).clients.push_back(client);
+    add(jobs_.at(job->second).clients);
     return true;
   }
   for (auto& held : held_) {  // only during the warm-up, and short
     if (held.request.request_id == request_id) {
-      held.clients.push_back(client);
+      add(held.clients);
       return true;
     }
   }

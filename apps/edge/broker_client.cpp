@@ -56,7 +56,7 @@ BrokerClient::~BrokerClient() {
     queued.swap(queue_);
   }
   for (auto& submitted : queued) answer(submitted.on_answer, BrokerFailure::shutting_down);
-  for (auto& [id, pending] : pending_) answer(pending.on_answer, BrokerFailure::shutting_down);
+  for (auto& [id, pending] : pending_) answer_all(pending, BrokerFailure::shutting_down);
   ::close(wakeup_fd_);
 }
 
@@ -94,9 +94,10 @@ void BrokerClient::run() {
   }
   spdlog::info("edge: stopping, answering {} waiting requests", queued.size() + pending_.size());
   for (auto& submitted : queued) answer(submitted.on_answer, BrokerFailure::shutting_down);
-  for (auto& [id, pending] : pending_) answer(pending.on_answer, BrokerFailure::shutting_down);
+  for (auto& [id, pending] : pending_) answer_all(pending, BrokerFailure::shutting_down);
   pending_.clear();
   deadlines_.clear();
+  retries_.clear();
 }
 
 bool BrokerClient::healthy() const {
@@ -122,9 +123,14 @@ void BrokerClient::send(Submitted submitted, TimePoint now) {
     answer(submitted.on_answer, BrokerFailure::timeout);
     return;
   }
-  std::string id = next_request_id();
-  const proto::ChargeRequest request{id, std::move(submitted.input.vehicle_id), submitted.input.power_kw,
-                                     submitted.input.energy_kwh};
+  std::string id = submitted.input.request_id.empty() ? next_request_id() : std::move(submitted.input.request_id);
+  if (const auto known = pending_.find(id); known != pending_.end()) {
+    // The same Idempotency-Key while the first is in flight: one request, one answer for both.
+    known->second.waiters.push_back(std::move(submitted.on_answer));
+    return;
+  }
+  proto::ChargeRequest request{id, std::move(submitted.input.vehicle_id), submitted.input.power_kw,
+                               submitted.input.energy_kwh};
   if (transport::send_message(dealer_, request) != transport::SendResult::sent) {
     std::size_t suppressed = 0;
     if (log_limit_.allow(suppressed)) {
@@ -135,7 +141,10 @@ void BrokerClient::send(Submitted submitted, TimePoint now) {
     return;
   }
   deadlines_.emplace(submitted.deadline, id);
-  pending_.emplace(std::move(id), Pending{std::move(submitted.on_answer), submitted.deadline});
+  if (config_.retry) retries_.emplace(now + (submitted.deadline - now) / 2, id);
+  std::vector<OnAnswer> waiters;
+  waiters.push_back(std::move(submitted.on_answer));
+  pending_.emplace(std::move(id), Pending{std::move(waiters), submitted.deadline, std::move(request)});
 }
 
 void BrokerClient::on_balancer() {
@@ -167,10 +176,10 @@ void BrokerClient::on_reply(proto::ChargeReply reply) {
     drop("unknown_request");
     return;
   }
-  OnAnswer on_answer = std::move(found->second.on_answer);
-  deadlines_.erase({found->second.deadline, found->first});
+  Pending pending = std::move(found->second);
+  deadlines_.erase({pending.deadline, found->first});
   pending_.erase(found);
-  answer(on_answer, std::move(reply));
+  answer_all(pending, std::move(reply));
 }
 
 std::optional<TimePoint> BrokerClient::on_timers(TimePoint now) {
@@ -178,9 +187,15 @@ std::optional<TimePoint> BrokerClient::on_timers(TimePoint now) {
     const auto found = pending_.find(deadlines_.begin()->second);
     deadlines_.erase(deadlines_.begin());
     if (found == pending_.end()) continue;
-    OnAnswer on_answer = std::move(found->second.on_answer);
+    Pending pending = std::move(found->second);
     pending_.erase(found);
-    answer(on_answer, BrokerFailure::timeout);
+    answer_all(pending, BrokerFailure::timeout);
+  }
+  while (!retries_.empty() && retries_.begin()->first <= now) {
+    const auto found = pending_.find(retries_.begin()->second);
+    retries_.erase(retries_.begin());
+    if (found == pending_.end()) continue;  // answered meanwhile
+    if (transport::send_message(dealer_, found->second.request) == transport::SendResult::sent) metrics_.retried();
   }
   if (now >= next_ping_) {
     // A failed send is fine: no pong means unhealthy, which is the truth.
@@ -193,6 +208,7 @@ std::optional<TimePoint> BrokerClient::on_timers(TimePoint now) {
   // Wake when the health window runs out, so edge_balancer_up turns 0 when /healthz turns 503.
   if (up) next = std::min(*next, TimePoint{Duration{last_pong_.load()}} + config_.health_window);
   if (!deadlines_.empty()) next = std::min(*next, deadlines_.begin()->first);
+  if (!retries_.empty()) next = std::min(*next, retries_.begin()->first);
   return next;
 }
 
@@ -203,6 +219,10 @@ void BrokerClient::answer(OnAnswer& on_answer, BrokerAnswer result) {
     // An answer that cannot be delivered loses one HTTP reply, not the edge.
     spdlog::error("edge: answering a request failed: {}", error.what());
   }
+}
+
+void BrokerClient::answer_all(Pending& pending, const BrokerAnswer& result) {
+  for (auto& on_answer : pending.waiters) answer(on_answer, result);
 }
 
 void BrokerClient::drop(std::string_view reason) {

@@ -37,6 +37,9 @@ namespace grid::edge {
 struct BrokerConfig {
   std::string balancer_endpoint = "tcp://127.0.0.1:5555";
   std::chrono::milliseconds timeout{2000};         // per request, from submit() to the answer
+  // Unanswered after half the timeout, a request is sent once more with the same request id (a
+  // balancer that restarted lost it; one that did not recognises the id and answers once).
+  bool retry = true;
   std::chrono::milliseconds ping_interval{500};
   std::chrono::milliseconds health_window{1500};  // healthy while the last pong is this recent
   std::optional<std::uint64_t> id_prefix;          // request ids' prefix; random when empty
@@ -79,8 +82,9 @@ private:
     TimePoint deadline;
   };
   struct Pending {
-    OnAnswer on_answer;
+    std::vector<OnAnswer> waiters;  // more than one when clients sent the same Idempotency-Key
     TimePoint deadline;
+    proto::ChargeRequest request;   // kept for the retry
   };
 
   void on_wakeup();
@@ -89,6 +93,7 @@ private:
   void on_reply(proto::ChargeReply reply);
   std::optional<TimePoint> on_timers(TimePoint now);
   void answer(OnAnswer& on_answer, BrokerAnswer answer);
+  void answer_all(Pending& pending, const BrokerAnswer& answer);
   void drop(std::string_view reason);
   std::string next_request_id();
 
@@ -108,6 +113,7 @@ private:
   std::uint64_t id_counter_ = 0;
   std::unordered_map<std::string, Pending> pending_;
   std::set<std::pair<TimePoint, std::string>> deadlines_;  // nearest first
+  std::set<std::pair<TimePoint, std::string>> retries_;    // nearest first
   std::uint64_t ping_nonce_ = 0;
   TimePoint next_ping_{};
   LogRateLimit log_limit_;

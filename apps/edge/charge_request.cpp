@@ -210,4 +210,10 @@ ChargeParse parse_charge_request(std::string_view content_type, std::string_view
   return std::move(sax).result();
 }
 
+std::optional<std::string> request_id_for_key(std::string_view key) {
+  std::string id = "k-" + std::string(key);
+  if (key.empty() || !proto::valid_id(id)) return std::nullopt;
+  return id;
+}
+
 }  // namespace grid::edge

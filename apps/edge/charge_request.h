@@ -4,6 +4,7 @@
 // Every rejection carries the HTTP status and a message that names the field at fault.
 // Thread-safety: pure and reentrant.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -21,6 +22,7 @@ struct ChargeInput {
   std::string vehicle_id;
   double power_kw = default_power_kw;
   double energy_kwh = default_energy_kwh;
+  std::string request_id;  // from the Idempotency-Key header; empty: the broker makes one
   bool operator==(const ChargeInput&) const = default;
 };
 
@@ -40,6 +42,10 @@ using ChargeParse = std::variant<ChargeInput, ChargeRejection>;
 // become the default power). Nested values are refused where they start, so a deeply nested
 // body costs no more than its first bytes.
 ChargeParse parse_charge_request(std::string_view content_type, std::string_view body);
+
+// The request id for a client's Idempotency-Key: "k-" + key, so it never collides with the ids the
+// edge makes itself. Empty optional when the key is not 1-62 printable ASCII characters.
+std::optional<std::string> request_id_for_key(std::string_view key);
 
 // True for `application/json` with optional parameters, as above.
 bool is_json_content_type(std::string_view content_type);

@@ -1,10 +1,46 @@
 #include "charge_response.h"
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 namespace grid::edge {
+namespace {
+
+// `text` as a JSON string, or false for a byte the encoder would have to judge (control or
+// non-ASCII: never in ids the codec and the request parser have validated).
+bool append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f) return false;
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return true;
+}
+
+// The charging answer, the one every admitted request gets, written directly: building a JSON
+// object and dumping it cost the broker thread (which answers every request) about half of its
+// instructions per request. Same bytes as the encoder's, keys in its (sorted) order.
+std::optional<http::Response> charging_response(const proto::ChargeReply& reply, std::string_view vehicle_id) {
+  std::string body;
+  body.reserve(160);
+  body += R"({"power_kw":)";
+  body += nlohmann::json(reply.power_kw).dump();
+  body += R"(,"session_id":)";
+  if (!append_json_string(body, reply.session_id)) return std::nullopt;
+  body += R"(,"status":"charging","substation":)";
+  if (!append_json_string(body, reply.substation_id)) return std::nullopt;
+  body += R"(,"vehicle_id":)";
+  if (!append_json_string(body, vehicle_id)) return std::nullopt;
+  body += '}';
+  return http::Response{200, "application/json", std::move(body), {}};
+}
+
+}  // namespace
 
 http::Response json_response(int status, const nlohmann::json& body) {
   return http::Response{status, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
@@ -28,6 +64,7 @@ http::Response charge_response(const BrokerAnswer& answer, std::string_view vehi
   const auto& reply = std::get<proto::ChargeReply>(answer);
   switch (reply.outcome) {
     case proto::Outcome::charging:
+      if (auto direct = charging_response(reply, vehicle_id)) return std::move(*direct);
       return json_response(200, {{"status", "charging"},
                                  {"vehicle_id", vehicle_id},
                                  {"session_id", reply.session_id},

@@ -18,7 +18,11 @@ EdgeMetrics::EdgeMetrics(metrics::Registry& r)
       balancer_up_(r.gauge("edge_balancer_up", "1 while the balancer answered a ping recently, else 0").add({})),
       live_substations_(
           r.gauge("edge_balancer_live_substations", "Live substations, as the balancer's last pong said").add({})),
-      dropped_(r.counter("edge_messages_dropped_total", "Messages from the balancer dropped, by reason", {"reason"})) {
+      dropped_(r.counter("edge_messages_dropped_total", "Messages from the balancer dropped, by reason", {"reason"})),
+      retries_(r.counter("edge_balancer_retries_total",
+                         "Charge requests sent to the balancer a second time, with the same request id, after "
+                         "half the timeout passed without an answer")
+                   .add({})) {
   // Present from the first scrape, so rate() and alerts see a zero before the first event.
   dropped_.add({{"reason", "unknown_request"}});
 }

@@ -28,6 +28,7 @@ public:
   // A message from the balancer that was not used: a decode error's reason_label, a reply to a
   // request already answered ("unknown_request"), or a command an edge never expects.
   void dropped(std::string_view reason) { dropped_.add({{"reason", std::string(reason)}}).inc(); }
+  void retried() { retries_.inc(); }
 
 private:
   metrics::Family<metrics::Counter>& requests_;
@@ -36,6 +37,7 @@ private:
   metrics::Gauge& balancer_up_;
   metrics::Gauge& live_substations_;
   metrics::Family<metrics::Counter>& dropped_;
+  metrics::Counter& retries_;
 };
 
 }  // namespace grid::edge

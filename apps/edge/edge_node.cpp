@@ -95,6 +95,16 @@ void EdgeNode::charge(const http::Request& request, http::Respond respond) {
   }
   metrics_.request_started();
   auto input = std::get<ChargeInput>(std::move(parsed));
+  if (!request.idempotency_key.empty()) {
+    auto id = request_id_for_key(request.idempotency_key);
+    if (!id) {
+      in_flight_.fetch_sub(1);
+      metrics_.charge_seconds(std::chrono::duration<double>(clock_.now() - start).count());
+      return answer("charge", respond,
+                    json_response(400, {{"error", "Idempotency-Key must be 1-62 printable ASCII characters"}}));
+    }
+    input.request_id = std::move(*id);
+  }
   std::string vehicle_id = input.vehicle_id;
   broker_.submit(std::move(input), [this, respond = std::move(respond), vehicle_id = std::move(vehicle_id),
                                     start](BrokerAnswer result) {

@@ -98,3 +98,38 @@ TEST_CASE("a lost acceptance: the request is answered once, by one session, and 
   CHECK(grid.active_sessions(1) == 1);
   CHECK_FALSE(client.receive(100ms).has_value());  // one answer per ask, no more
 }
+
+#ifdef GRID_EDGE_BIN
+#include "cluster.h"
+#include "support/http_get.h"
+
+TEST_CASE("over HTTP: a client retrying with the same Idempotency-Key gets the same session") {
+  test::Cluster cluster;
+  cluster.start_balancer();
+  cluster.add_substation("north", 100);
+  const int edge = cluster.start_edge();
+  REQUIRE(test::wait_until([&] {
+    const auto health = test::http_get(edge, "/healthz");
+    return health && health->status == 200;
+  }));
+  const auto ask = [&](const std::string& key) {
+    return test::raw_exchange(edge, "POST /charge HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+                                    "application/json\r\nIdempotency-Key: " + key + "\r\nContent-Length: 23\r\n\r\n"
+                                    "{\"vehicle_id\": \"EV-9\"}\n");
+  };
+  const auto session_of = [](const std::string& response) {
+    const auto at = response.find("\"session_id\":\"");
+    return at == std::string::npos ? std::string() : response.substr(at + 14, response.find('"', at + 14) - at - 14);
+  };
+  const auto first = ask("retry-me");
+  const auto second = ask("retry-me");
+  const auto other = ask("another");
+  REQUIRE(first.received.rfind("HTTP/1.1 200", 0) == 0);
+  REQUIRE(second.received.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(session_of(second.received) == session_of(first.received));
+  CHECK(session_of(other.received) != session_of(first.received));
+  const auto metrics = test::http_get(cluster.substation("north").metrics_port, "/metrics");
+  CHECK(test::sample(metrics->body, "substation_current_load{substation=\"north\"}") == 2.0);
+  CHECK(ask(std::string(80, 'k')).received.rfind("HTTP/1.1 400", 0) == 0);
+}
+#endif

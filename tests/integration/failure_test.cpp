@@ -123,7 +123,8 @@ TEST_CASE("the balancer restarted under load: everyone reconnects, and no substa
   });
 
   REQUIRE(wait_until([&] { return charging >= 5; }, 20s));
-  CHECK(cluster.balancer().terminate(1000) == 0);
+  const int stopped = cluster.balancer().terminate(1000);
+  CHECK_MESSAGE(stopped == 0, cluster.balancer().log());
   cluster.start_balancer();  // same ports: substations and requesters find it by themselves
   REQUIRE_MESSAGE(wait_until([&] { return client.live_substations() == 3u; }, 20s), cluster.logs());
   // The grid fills up: refusals are the proof that the new balancer sees the real loads.

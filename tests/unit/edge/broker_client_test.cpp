@@ -279,3 +279,48 @@ TEST_CASE("request ids differ between edge processes and stay within the id limi
   CHECK(proto::valid_id(a.request_id));
   CHECK(a.request_id.size() <= 64);
 }
+
+TEST_CASE("unanswered after half the timeout, a request is sent once more with the same id") {
+  zmq::context_t context;
+  FakeBalancer balancer(context);
+  RunningBroker edge(context, config_for(balancer.endpoint, 600ms));
+  Answers answers;
+  REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
+
+  edge.broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
+  const auto first = balancer.next_request();  // lost, as in a balancer restart
+  const auto again = balancer.next_request();
+  CHECK(again.request_id == first.request_id);
+  CHECK(again.vehicle_id == "EV-1");
+  CHECK(edge.metric("edge_balancer_retries_total") == 1.0);
+  balancer.reply({again.request_id, proto::Outcome::charging, "sess-1", "north", 11, ""});
+  REQUIRE(wait_until([&] { return answers.has("EV-1"); }));
+  CHECK(reply_of(answers.get("EV-1")));
+  CHECK_FALSE(balancer.next(400ms).has_value());  // one retry, never more
+}
+
+TEST_CASE("two requests with the same idempotency key while the first is in flight share one request and one answer") {
+  zmq::context_t context;
+  FakeBalancer balancer(context);
+  RunningBroker edge(context, config_for(balancer.endpoint));
+  Answers answers;
+  REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
+
+  edge.broker.submit({"EV-1", 11, 20, "k-key-7"}, answers.recorder("first"));
+  edge.broker.submit({"EV-1", 11, 20, "k-key-7"}, answers.recorder("second"));
+  const auto request = balancer.next_request();
+  CHECK(request.request_id == "k-key-7");
+  balancer.reply({request.request_id, proto::Outcome::charging, "sess-7", "north", 11, ""});
+  REQUIRE(wait_until([&] { return answers.size() == 2; }));
+  CHECK(reply_of(answers.get("first"))->session_id == "sess-7");
+  CHECK(reply_of(answers.get("second"))->session_id == "sess-7");
+  CHECK_FALSE(balancer.next(300ms).has_value());
+}
+
+TEST_CASE("an idempotency key becomes a request id that cannot collide with the edge's own") {
+  CHECK(request_id_for_key("abc") == "k-abc");
+  CHECK_FALSE(request_id_for_key(""));
+  CHECK_FALSE(request_id_for_key(std::string(63, 'a')));
+  CHECK(request_id_for_key(std::string(62, 'a')));
+  CHECK_FALSE(request_id_for_key("bad\nkey"));
+}

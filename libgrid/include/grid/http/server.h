@@ -19,6 +19,9 @@ struct Request {
   std::string target;  // path and query, as sent
   std::string content_type;
   std::string body;
+  // The Idempotency-Key header (empty when absent): a client retrying a request sends the same
+  // key, so the edge can recognise the retry instead of acting twice.
+  std::string idempotency_key;
 };
 
 struct Response {
