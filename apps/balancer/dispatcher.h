@@ -39,7 +39,7 @@ struct DispatchSettings {
   Duration dispatch_timeout = std::chrono::milliseconds(500);
   std::size_t max_in_flight = 10'000;  // requests waiting for a substation; beyond it: busy
   Duration warmup{0};                  // requests arriving sooner after start wait until then
-  std::size_t remembered_answers = 50'000;  // retries come within seconds: over a minute at 600 req/s
+  std::size_t remembered_answers = 20'000;  // retries come within seconds: over 30 s at 600 req/s
 };
 
 class Dispatcher {

@@ -52,7 +52,7 @@ public:
   std::uint32_t active_sessions() const { return static_cast<std::uint32_t>(sessions_.size()); }
 
   // How many admitted request ids are remembered to answer retries (oldest forgotten first).
-  static constexpr std::size_t remembered_requests = 50'000;
+  static constexpr std::size_t remembered_requests = 20'000;
 
 private:
   Duration session_length(const proto::ChargeJob& job) const;
