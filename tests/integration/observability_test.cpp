@@ -85,29 +85,12 @@ std::vector<Query> dashboard_and_alert_queries(const std::string& rate_interval)
   return queries;
 }
 
-// Prometheus answers in chunks beyond a few kB; the test client hands the body over raw.
-std::string dechunk(const std::string& body) {
-  std::string plain;
-  std::size_t at = 0;
-  while (at < body.size()) {
-    const auto line_end = body.find("\r\n", at);
-    if (line_end == std::string::npos) break;
-    const auto size = std::stoul(body.substr(at, line_end - at), nullptr, 16);
-    if (size == 0) break;
-    plain += body.substr(line_end + 2, size);
-    at = line_end + 2 + size + 2;
-  }
-  return plain;
-}
-
 // A Prometheus HTTP API answer as JSON; null when Prometheus did not answer, discarded when the
 // answer is not JSON.
 json api_get(int port, const std::string& target) {
   const auto reply = http_get(port, target);
   if (!reply) return nullptr;
-  const auto encoding = reply->headers.find("transfer-encoding");
-  const bool chunked = encoding != reply->headers.end() && encoding->second == "chunked";
-  return json::parse(chunked ? dechunk(reply->body) : reply->body, nullptr, false);
+  return json::parse(reply->body, nullptr, false);  // http_get has already undone any chunking
 }
 
 // A fresh directory for Prometheus's data, removed however the test ends.

@@ -44,6 +44,22 @@ bool read_until_closed(int fd, std::string& into, int timeout_ms) {
   }
 }
 
+// The body of a chunked reply (Prometheus sends larger answers that way): size lines in hex,
+// each followed by that many bytes, until a zero size.
+std::string dechunk(const std::string& chunked) {
+  std::string body;
+  std::size_t at = 0;
+  while (at < chunked.size()) {
+    const auto line_end = chunked.find("\r\n", at);
+    if (line_end == std::string::npos) break;
+    const std::size_t size = std::stoul(chunked.substr(at, line_end - at), nullptr, 16);
+    if (size == 0) break;
+    body.append(chunked, line_end + 2, size);
+    at = line_end + 2 + size + 2;
+  }
+  return body;
+}
+
 }  // namespace
 
 std::optional<HttpReply> http_request(int port, const std::string& method, const std::string& target,
@@ -81,6 +97,7 @@ std::optional<HttpReply> http_request(int port, const std::string& method, const
     reply.headers[name] = value;
   }
   reply.body = raw.substr(head_end + 4);
+  if (reply.headers["transfer-encoding"] == "chunked") reply.body = dechunk(reply.body);
   return reply;
 }
 
