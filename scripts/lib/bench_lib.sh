@@ -55,6 +55,7 @@ ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || ec
 next_port=$((10000 + RANDOM % (ephemeral_low - 12000)))
 take_port() {
   while ! port_free "$next_port"; do next_port=$((next_port + 1)); done
+  # shellcheck disable=SC2034  # read by the scripts that source this file
   port=$next_port
   next_port=$((next_port + 1))
 }

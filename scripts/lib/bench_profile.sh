@@ -9,7 +9,7 @@
 # the callgrind file stays in bench-results/profile-<node>-<time>.out for callgrind_annotate.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=bench_lib.sh
+# shellcheck source-path=SCRIPTDIR source=bench_lib.sh
 source "$root/scripts/lib/bench_lib.sh"
 node=${1:?"usage: $0 balancer|substation|edge [REQUESTS]"}
 requests=${2:-20000}
