@@ -99,7 +99,11 @@ bool valid(const ChargeRequest& m) {
 }
 bool valid(const ChargeReply& m) {
   if (!valid_id(m.request_id) || !short_text(m.reason, limits::max_reason_bytes)) return false;
-  if (m.outcome != Outcome::charging) return true;
+  if (m.outcome != Outcome::charging) {
+    // Unused when not charging, but still bounded: a NaN or a raw id must not pass as a valid message.
+    return non_negative_at_most(m.power_kw, limits::max_power_kw) && (m.session_id.empty() || valid_id(m.session_id)) &&
+           (m.substation_id.empty() || valid_id(m.substation_id));
+  }
   return valid_id(m.session_id) && valid_id(m.substation_id) && positive_at_most(m.power_kw, limits::max_power_kw);
 }
 bool valid(const ChargeJob& m) {
