@@ -135,9 +135,9 @@ std::optional<BrokerFailure> failure_of(const std::optional<BrokerAnswer>& answe
 
 TEST_CASE("replies are matched to their requests by id, in whatever order they come") {
   zmq::context_t context;
+  Answers answers;  // outlives the brokers, which answer into it as they stop
   FakeBalancer balancer(context);
   RunningBroker edge(context, config_for(balancer.endpoint));
-  Answers answers;
   REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
   CHECK(edge.broker.live_substations() == 3);
 
@@ -170,9 +170,9 @@ TEST_CASE("replies are matched to their requests by id, in whatever order they c
 
 TEST_CASE("a request with no reply times out, and the late reply is counted and dropped") {
   zmq::context_t context;
+  Answers answers;  // outlives the brokers, which answer into it as they stop
   FakeBalancer balancer(context);
   RunningBroker edge(context, config_for(balancer.endpoint, 150ms));
-  Answers answers;
   REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
 
   const auto submitted = std::chrono::steady_clock::now();
@@ -189,9 +189,9 @@ TEST_CASE("a request with no reply times out, and the late reply is counted and 
 
 TEST_CASE("garbage from the balancer is counted by reason and does not disturb the edge") {
   zmq::context_t context;
+  Answers answers;  // outlives the brokers, which answer into it as they stop
   FakeBalancer balancer(context);
   RunningBroker edge(context, config_for(balancer.endpoint));
-  Answers answers;
   REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
   edge.broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
   const auto request = balancer.next_request();
@@ -215,10 +215,10 @@ TEST_CASE("garbage from the balancer is counted by reason and does not disturb t
 
 TEST_CASE("with no balancer connected a request fails at once, and health follows the pongs") {
   zmq::context_t context;
+  Answers answers;  // outlives the brokers, which answer into it as they stop
   // A port nobody listens on (a closed ZeroMQ socket would go on listening for a moment).
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_port());
   RunningBroker edge(context, config_for(endpoint, 5s));
-  Answers answers;
   CHECK_FALSE(edge.broker.healthy());
 
   const auto submitted = std::chrono::steady_clock::now();
@@ -249,9 +249,9 @@ TEST_CASE("health: up while pongs come, down within the window once they stop") 
 
 TEST_CASE("stopping answers every waiting request, and later submits are answered at once") {
   zmq::context_t context;
+  Answers answers;  // outlives the brokers, which answer into it as they stop
   FakeBalancer balancer(context);
   auto edge = std::make_unique<RunningBroker>(context, config_for(balancer.endpoint, 30s));
-  Answers answers;
   REQUIRE(balancer.serve_until([&] { return edge->broker.healthy(); }));
   edge->broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
   balancer.next_request();
@@ -263,13 +263,13 @@ TEST_CASE("stopping answers every waiting request, and later submits are answere
 
 TEST_CASE("request ids differ between edge processes and stay within the id limits") {
   zmq::context_t context;
+  Answers answers;  // outlives the brokers, which answer into it as they stop
   FakeBalancer balancer(context);
   BrokerConfig config = config_for(balancer.endpoint);
   config.id_prefix.reset();  // random, as in production
   RunningBroker one(context, config);
   RunningBroker two(context, config);
   REQUIRE(balancer.serve_until([&] { return one.broker.healthy() && two.broker.healthy(); }));
-  Answers answers;
   one.broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
   two.broker.submit({"EV-2", 11, 20}, answers.recorder("EV-2"));
   const auto a = balancer.next_request();
@@ -282,9 +282,9 @@ TEST_CASE("request ids differ between edge processes and stay within the id limi
 
 TEST_CASE("unanswered after half the timeout, a request is sent once more with the same id") {
   zmq::context_t context;
+  Answers answers;  // outlives the brokers, which answer into it as they stop
   FakeBalancer balancer(context);
   RunningBroker edge(context, config_for(balancer.endpoint, 600ms));
-  Answers answers;
   REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
 
   edge.broker.submit({"EV-1", 11, 20}, answers.recorder("EV-1"));
@@ -301,9 +301,9 @@ TEST_CASE("unanswered after half the timeout, a request is sent once more with t
 
 TEST_CASE("two requests with the same idempotency key while the first is in flight share one request and one answer") {
   zmq::context_t context;
+  Answers answers;  // outlives the brokers, which answer into it as they stop
   FakeBalancer balancer(context);
   RunningBroker edge(context, config_for(balancer.endpoint));
-  Answers answers;
   REQUIRE(balancer.serve_until([&] { return edge.broker.healthy(); }));
 
   edge.broker.submit({"EV-1", 11, 20, "k-key-7"}, answers.recorder("first"));
