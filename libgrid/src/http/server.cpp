@@ -184,6 +184,10 @@ void Server::stop() {
     thread.join();
   }
   impl_->threads.clear();
+  // A handler still queued here would hold its Connection, which holds the core and so the
+  // io_context that holds the handler: run what is left so that cycle cannot outlive the server.
+  impl_->core->io.restart();
+  impl_->core->io.poll();
 }
 
 }  // namespace grid::http

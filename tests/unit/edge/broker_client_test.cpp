@@ -292,7 +292,8 @@ TEST_CASE("unanswered after half the timeout, a request is sent once more with t
   const auto again = balancer.next_request();
   CHECK(again.request_id == first.request_id);
   CHECK(again.vehicle_id == "EV-1");
-  CHECK(edge.metric("edge_balancer_retries_total") == 1.0);
+  // Counted just after the send: wait for it rather than race it.
+  CHECK(wait_until([&] { return edge.metric("edge_balancer_retries_total") == 1.0; }));
   balancer.reply({again.request_id, proto::Outcome::charging, "sess-1", "north", 11, ""});
   REQUIRE(wait_until([&] { return answers.has("EV-1"); }));
   CHECK(reply_of(answers.get("EV-1")));
