@@ -53,6 +53,12 @@ void Connection::start() {
 void Connection::close() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->closed_ = true;
+    if (self->response_) {
+      // An answer is being written: let it finish (the write's completion closes), but within a
+      // second, so a client that stops reading cannot hold up a stopping server.
+      self->stream_.expires_after(std::chrono::seconds(1));
+      return;
+    }
     self->stream_.close();
   });
 }
@@ -215,7 +221,7 @@ void Connection::send(Response response, bool close_after) {
   stream_.expires_after(core_->options.idle_timeout);
   bhttp::async_write(stream_, out, [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
     self->response_.reset();
-    if (ec) {
+    if (ec || self->closed_) {
       self->stream_.close();
     } else if (close_after) {
       self->linger_close();
