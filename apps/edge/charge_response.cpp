@@ -76,6 +76,10 @@ http::Response charge_response(const BrokerAnswer& answer, std::string_view vehi
       // The edge checks more strictly than the balancer, so this means the two disagree; the
       // balancer's reason is the most useful thing to tell the client.
       return json_response(400, {{"error", reply.reason.empty() ? std::string("rejected by the balancer") : reply.reason}});
+    case proto::Outcome::conflict:
+      // The request id (the client's Idempotency-Key) already names a different request.
+      return json_response(422, {{"error", reply.reason.empty() ? std::string("request id reused for a different request")
+                                                                 : reply.reason}});
   }
   return json_response(502, {{"error", "unexpected answer from the balancer"}});
 }

@@ -80,7 +80,7 @@ bool read(const msgpack::object& o, bool& v) {
   return true;
 }
 bool read(const msgpack::object& o, Outcome& v) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > static_cast<std::uint64_t>(Outcome::busy)) return false;
+  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > static_cast<std::uint64_t>(Outcome::conflict)) return false;
   v = static_cast<Outcome>(o.via.u64);
   return true;
 }

@@ -47,6 +47,7 @@ enum class Outcome : std::uint8_t {
   no_capacity = 1,  // no live substation could take the request
   invalid = 2,      // the request itself was unacceptable (reason says why)
   busy = 3,         // the balancer is overloaded or warming up: retry later
+  conflict = 4,     // the request id was already used for a different request (reason says so)
 };
 
 struct ChargeReply {
