@@ -69,7 +69,7 @@ BalancerMetrics::SubstationSeries& BalancerMetrics::series(const std::string& su
 
 void BalancerMetrics::substation(const balancing::Substation& row, std::size_t live_count) {
   auto& s = series(row.id);
-  s.utilization.set(row.capacity_kw > 0 ? row.used_kw() / row.capacity_kw : 0.0);
+  s.utilization.set(row.utilization());
   s.load_kw.set(row.load_kw);
   s.reserved_kw.set(row.reserved_kw);
   s.capacity_kw.set(row.capacity_kw);

@@ -6,9 +6,6 @@
 namespace grid::substation {
 namespace {
 
-// Float sums drift; a session that fits exactly must not be refused for a rounding error.
-constexpr double tolerance_kw = 1e-9;
-
 std::string hex8(std::uint64_t value) {
   char text[9];
   std::snprintf(text, sizeof text, "%08x", static_cast<unsigned>(value & 0xffffffffu));
@@ -18,21 +15,21 @@ std::string hex8(std::uint64_t value) {
 }  // namespace
 
 Station::Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot)
-    : id_(std::move(id)), capacity_kw_(capacity_kw), time_scale_(time_scale), session_prefix_("s" + hex8(boot) + "-") {}
+    : id_(std::move(id)), capacity_w_(power::to_watts(capacity_kw)), time_scale_(time_scale), session_prefix_("s" + hex8(boot) + "-") {}
 
 Admission Station::admit(const proto::ChargeJob& job, TimePoint now) {
   if (const auto known = admitted_.find(job.request_id); known != admitted_.end()) {
-    return Admission{true, known->second, "", true};
+    return Admission{.accepted = true, .session_id = known->second, .repeated = true};
   }
-  if (load_kw_ + job.power_kw > capacity_kw_ + tolerance_kw) {
-    return Admission{false, "", "capacity", false};
-  }
-  Session session{session_prefix_ + std::to_string(next_session_++), job.request_id, job.power_kw, job.energy_kwh,
+  if (job.power_kw < power::min_session_kw) return Admission{.refusal = power::Refusal::below_minimum};
+  const power::Watts power_w = power::to_watts(job.power_kw);
+  if (!power::fits(load_w_, power_w, capacity_w_)) return Admission{.refusal = power::Refusal::capacity};
+  Session session{session_prefix_ + std::to_string(next_session_++), job.request_id, power_w, job.energy_kwh,
                   now + session_length(job)};
-  load_kw_ += job.power_kw;
+  load_w_ += power_w;
   endings_.emplace(session.ends_at, session.session_id);
   remember(job.request_id, session.session_id);
-  Admission admission{true, session.session_id, "", false};
+  Admission admission{.accepted = true, .session_id = session.session_id};
   sessions_.emplace(session.session_id, std::move(session));
   return admission;
 }
@@ -46,7 +43,7 @@ std::optional<Session> Station::cancel(const std::string& request_id, const std:
   if (session == sessions_.end()) return std::nullopt;  // already completed
   Session ended = std::move(session->second);
   sessions_.erase(session);  // its entry in endings_ is skipped when it comes due
-  load_kw_ = sessions_.empty() ? 0 : load_kw_ - ended.power_kw;
+  load_w_ -= ended.power_w;
   return ended;
 }
 
@@ -56,11 +53,10 @@ std::vector<Session> Station::complete_due(TimePoint now) {
     const auto found = sessions_.find(endings_.top().second);
     endings_.pop();
     if (found == sessions_.end()) continue;
-    load_kw_ -= found->second.power_kw;
+    load_w_ -= found->second.power_w;
     done.push_back(std::move(found->second));
     sessions_.erase(found);
   }
-  if (sessions_.empty()) load_kw_ = 0;  // no drift survives an idle moment
   return done;
 }
 
@@ -72,7 +68,7 @@ std::optional<TimePoint> Station::next_completion() const {
 Duration Station::session_length(const proto::ChargeJob& job) const {
   // A tiny power would make the session last longer than a duration can hold: cap it at a year.
   constexpr double longest_seconds = 365.0 * 24 * 3600;
-  const double simulated_seconds = job.energy_kwh / job.power_kw * 3600.0;
+  const double simulated_seconds = job.energy_kwh / power::to_kw(power::to_watts(job.power_kw)) * 3600.0;
   const auto real = std::chrono::duration<double>(std::min(simulated_seconds / time_scale_, longest_seconds));
   return std::chrono::duration_cast<Duration>(real);
 }

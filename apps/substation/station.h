@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "grid/power/admission.h"
 #include "grid/proto/messages.h"
 #include "grid/util/clock.h"
 
@@ -20,7 +21,7 @@ namespace grid::substation {
 struct Session {
   std::string session_id;
   std::string request_id;
-  double power_kw = 0;
+  power::Watts power_w = 0;
   double energy_kwh = 0;
   TimePoint ends_at;
 };
@@ -28,7 +29,7 @@ struct Session {
 struct Admission {
   bool accepted = false;
   std::string session_id;
-  std::string reason;     // why not, when not accepted
+  power::Refusal refusal = power::Refusal::capacity;  // why not, when not accepted
   bool repeated = false;  // the same request id was admitted before: same session, nothing new
 };
 
@@ -47,8 +48,9 @@ public:
   std::optional<TimePoint> next_completion() const;
 
   const std::string& id() const { return id_; }
-  double capacity_kw() const { return capacity_kw_; }
-  double load_kw() const { return load_kw_; }
+  double capacity_kw() const { return power::to_kw(capacity_w_); }
+  // The exact sum of the active sessions' powers: never negative, never above the capacity.
+  double load_kw() const { return power::to_kw(load_w_); }
   std::uint32_t active_sessions() const { return static_cast<std::uint32_t>(sessions_.size()); }
 
   // How many admitted request ids are remembered to answer retries (oldest forgotten first).
@@ -59,11 +61,11 @@ private:
   void remember(const std::string& request_id, const std::string& session_id);
 
   std::string id_;
-  double capacity_kw_;
+  power::Watts capacity_w_;
   double time_scale_;
   std::string session_prefix_;
   std::uint64_t next_session_ = 1;
-  double load_kw_ = 0;
+  power::Watts load_w_ = 0;
   std::unordered_map<std::string, Session> sessions_;  // by session id
   using Ending = std::pair<TimePoint, std::string>;
   std::priority_queue<Ending, std::vector<Ending>, std::greater<>> endings_;

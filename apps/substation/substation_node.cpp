@@ -16,8 +16,7 @@ struct SubstationNode::Metrics {
         utilization(registry.gauge("substation_utilization_ratio", "load_kw / capacity_kw", {"substation"}).add(labels)),
         started(registry.counter("substation_sessions_started_total", "Charging sessions admitted", {"substation"}).add(labels)),
         completed(registry.counter("substation_sessions_completed_total", "Charging sessions that delivered their energy", {"substation"}).add(labels)),
-        rejected(registry.counter("substation_sessions_rejected_total", "Charge jobs refused, by reason", {"substation", "reason"})
-                     .add({{"substation", id}, {"reason", "capacity"}})),
+        rejected(registry.counter("substation_sessions_rejected_total", "Charge jobs refused, by reason", {"substation", "reason"})),
         repeated(registry.counter("substation_sessions_repeated_total", "Charge jobs for a request already admitted, answered with the same session", {"substation"}).add(labels)),
         energy(registry.counter("substation_energy_delivered_kwh_total", "Energy delivered by completed sessions, in kWh", {"substation"}).add(labels)),
         heartbeats(registry.counter("substation_heartbeats_sent_total", "Heartbeats published", {"substation"}).add(labels)),
@@ -33,7 +32,7 @@ struct SubstationNode::Metrics {
   metrics::Gauge& utilization;
   metrics::Counter& started;
   metrics::Counter& completed;
-  metrics::Counter& rejected;
+  metrics::Family<metrics::Counter>& rejected;
   metrics::Counter& repeated;
   metrics::Counter& energy;
   metrics::Counter& heartbeats;
@@ -54,7 +53,10 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       metrics_(std::make_unique<Metrics>(registry, config_.id)) {
   jobs_.connect(config_.balancer_endpoint);
   heartbeats_.connect(config_.heartbeats_endpoint);
-  metrics_->capacity_kw.set(config_.capacity_kw);
+  metrics_->capacity_kw.set(station_.capacity_kw());
+  for (const auto refusal : power::all_refusals) {  // every reason reads 0 before its first refusal
+    metrics_->rejected.add({{"substation", config_.id}, {"reason", std::string(power::to_string(refusal))}});
+  }
   refresh_gauges();
   loop_.add(jobs_, [this] { on_job_socket(); });
   loop_.set_timers([this](TimePoint now) { return on_timers(now); });
@@ -104,12 +106,12 @@ void SubstationNode::handle_job(const proto::ChargeJob& job) {
     spdlog::debug("admitted {} for {} ({} kW, {} kWh) as {}", job.request_id, job.vehicle_id, job.power_kw,
                   job.energy_kwh, admission.session_id);
   } else {
-    metrics_->rejected.inc();
-    spdlog::debug("refused {} ({} kW): {}", job.request_id, job.power_kw, admission.reason);
+    metrics_->rejected.add({{"substation", config_.id}, {"reason", std::string(power::to_string(admission.refusal))}}).inc();
+    spdlog::debug("refused {} ({} kW): {}", job.request_id, job.power_kw, power::to_string(admission.refusal));
   }
   refresh_gauges();
   const proto::JobResult result{job.job_id,     job.request_id,     admission.accepted,
-                                admission.session_id, admission.reason, station_.load_kw(),
+                                admission.session_id, admission.accepted ? "" : std::string(power::to_string(admission.refusal)), station_.load_kw(),
                                 station_.active_sessions(), seq_, boot_};
   if (transport::send_message(jobs_, result) != transport::SendResult::sent) {
     drop("reply_would_block");
@@ -147,7 +149,7 @@ void SubstationNode::publish_heartbeat() {
 void SubstationNode::refresh_gauges() {
   metrics_->current_load.set(station_.active_sessions());
   metrics_->load_kw.set(station_.load_kw());
-  metrics_->utilization.set(station_.load_kw() / station_.capacity_kw());
+  metrics_->utilization.set(power::utilization(station_.load_kw(), station_.capacity_kw()));
 }
 
 void SubstationNode::drop(std::string_view reason) {

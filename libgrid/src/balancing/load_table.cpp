@@ -11,16 +11,7 @@ namespace {
 // ordering of the utilization index (NaN compares false both ways) and corrupt every later pick.
 bool valid_kw(double kw) { return std::isfinite(kw) && kw >= 0; }
 
-// Release arithmetic on doubles leaves residues like 1e-15 kW; snap them to an exact zero so an
-// idle substation sorts level with the others.
-constexpr double reservation_residue_kw = 1e-9;
-
 }  // namespace
-
-double Substation::utilization() const {
-  if (capacity_kw > 0) return used_kw() / capacity_kw;
-  return std::numeric_limits<double>::infinity();
-}
 
 std::string_view to_string(HeartbeatVerdict verdict) {
   switch (verdict) {
@@ -126,15 +117,16 @@ bool LoadTable::apply_job_result(Row& row, double load_kw, std::uint32_t active_
 void LoadTable::reserve(std::string_view id, double kw) {
   Row* row = lookup(id);
   if (row == nullptr || !valid_kw(kw)) return;
-  row->sub.reserved_kw += kw;
+  // In whole watts, like every power the grid adds up: releases return it to exactly zero.
+  row->sub.reserved_kw = power::to_kw(power::to_watts(row->sub.reserved_kw) + power::to_watts(kw));
   reindex(static_cast<RowIndex>(row - rows_.data()));
 }
 
 void LoadTable::release(std::string_view id, double kw) {
   Row* row = lookup(id);
   if (row == nullptr || !valid_kw(kw)) return;
-  const double left = row->sub.reserved_kw - kw;
-  row->sub.reserved_kw = left > reservation_residue_kw ? left : 0.0;
+  const power::Watts left = power::to_watts(row->sub.reserved_kw) - power::to_watts(kw);
+  row->sub.reserved_kw = left > 0 ? power::to_kw(left) : 0.0;
   reindex(static_cast<RowIndex>(row - rows_.data()));
 }
 

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "station.h"
 
 using namespace grid;
@@ -19,7 +21,7 @@ TEST_CASE("a substation admits while the power fits and refuses beyond its capac
   CHECK(station.admit(job("b", 22), clock.now()).accepted);
   const auto refused = station.admit(job("c", 11), clock.now());
   CHECK_FALSE(refused.accepted);
-  CHECK(refused.reason == "capacity");
+  CHECK(refused.refusal == power::Refusal::capacity);
   CHECK(station.admit(job("d", 6), clock.now()).accepted);  // 50 kW exactly: fits
   CHECK(station.load_kw() == doctest::Approx(50));
   CHECK(station.active_sessions() == 3);
@@ -107,4 +109,59 @@ TEST_CASE("a cancel naming a session leaves a newer session of the same request 
   CHECK_FALSE(station.cancel("r", first.session_id));
   CHECK(station.active_sessions() == 1);
   CHECK(station.cancel("r", second.session_id));
+}
+
+TEST_CASE("issue 9.2: an epsilon never loads a substation past its capacity") {
+  FakeClock clock;
+  Station station("tiny", 0.3, 1.0, 7);
+  CHECK(station.admit(job("a", 0.1), clock.now()).accepted);
+  CHECK(station.admit(job("b", 0.2), clock.now()).accepted);
+  const auto epsilon = station.admit(job("c", 1e-10), clock.now());
+  CHECK_FALSE(epsilon.accepted);
+  CHECK(epsilon.refusal == power::Refusal::below_minimum);
+  CHECK_FALSE(station.admit(job("d", 0.1), clock.now()).accepted);
+  CHECK(station.load_kw() <= station.capacity_kw());
+}
+
+TEST_CASE("issue 9.1: the load is the exact sum of the sessions, never negative") {
+  // 0.1 + 11 then both ending left -3.6e-16 kW behind with a float running sum.
+  FakeClock clock;
+  Station station("north", 100, 3600.0, 7);
+  REQUIRE(station.admit(job("A", 0.1, 0.2), clock.now()).accepted);
+  REQUIRE(station.admit(job("B", 11, 11), clock.now()).accepted);
+  REQUIRE(station.admit(job("C", 0.1, 1), clock.now()).accepted);
+  clock.advance(std::chrono::seconds(3));  // A (2 h) and B (1 h) are over; C (10 h) is not
+  CHECK(station.complete_due(clock.now()).size() == 2);
+  CHECK(station.active_sessions() == 1);
+  CHECK(station.load_kw() == 0.1);
+}
+
+TEST_CASE("property: over random admissions, cancels and completions the load is exact and within capacity") {
+  FakeClock clock;
+  std::mt19937_64 random(20261129);
+  std::uniform_real_distribution<double> power(0.05, 30);
+  std::uniform_real_distribution<double> energy(0.1, 50);
+  for (int round = 0; round < 20; ++round) {
+    const double capacity = std::uniform_real_distribution<double>(0.3, 200)(random);
+    Station station("prop", capacity, 3600.0, 7);
+    std::vector<std::pair<std::string, power::Watts>> admitted;
+    for (int step = 0; step < 500; ++step) {
+      const int action = static_cast<int>(random() % 4);
+      if (action <= 1) {
+        const std::string id = "r" + std::to_string(step);
+        const double kw = power(random);
+        const auto admission = station.admit(job(id, kw), clock.now());
+        if (admission.accepted) admitted.emplace_back(admission.session_id, power::to_watts(kw));
+      } else if (action == 2 && !admitted.empty()) {
+        station.cancel("r" + std::to_string(random() % static_cast<unsigned>(step + 1)));
+      } else {
+        clock.advance(std::chrono::milliseconds(random() % 2000));
+        station.complete_due(clock.now());
+      }
+      INFO("round " << round << " step " << step);
+      REQUIRE(station.load_kw() >= 0);
+      REQUIRE(power::to_watts(station.load_kw()) <= power::to_watts(capacity));
+      REQUIRE((station.active_sessions() == 0) == (station.load_kw() == 0));
+    }
+  }
 }

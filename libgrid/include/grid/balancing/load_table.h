@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "grid/power/admission.h"
 #include "grid/util/clock.h"
 
 namespace grid::balancing {
@@ -36,10 +37,6 @@ struct SubstationReport {
   std::uint32_t active_sessions = 0;
 };
 
-// Slack for float rounding when deciding whether a power fits (1 mW): far above the rounding error
-// of sums of kW values, far below anything the substation's own exact admission check would notice.
-inline constexpr double fit_epsilon_kw = 1e-6;
-
 // One row of the table.
 struct Substation {
   std::string id;
@@ -53,10 +50,11 @@ struct Substation {
   bool live = false;
 
   double used_kw() const { return load_kw + reserved_kw; }
-  // used / capacity; +inf for a substation without capacity, so it sorts last and never yields NaN.
-  double utilization() const;
+  // used / capacity, as power::utilization defines it (never NaN; a substation without capacity last).
+  double utilization() const { return power::utilization(used_kw(), capacity_kw); }
   double headroom_kw() const { return capacity_kw - used_kw(); }
-  bool fits(double power_kw) const { return used_kw() + power_kw <= capacity_kw + fit_epsilon_kw; }
+  // The substation's own admission rule (power::fits), applied to what we believe of it.
+  bool fits(double power_kw) const { return power::fits_kw(used_kw(), power_kw, capacity_kw); }
 };
 
 enum class HeartbeatVerdict {
