@@ -30,7 +30,13 @@ BalancerMetrics::BalancerMetrics(metrics::Registry& r)
       capacity_kw_(r.gauge("balancer_substation_capacity_kw", "Capacity reported by the substation, in kW", {"substation"})),
       sessions_(r.gauge("balancer_substation_active_sessions", "Active sessions reported by the substation", {"substation"})),
       substation_live_(r.gauge("balancer_substation_live", "1 while the substation is live, 0 once declared dead",
-                               {"substation"})) {}
+                               {"substation"})),
+      substation_ejected_(r.gauge("balancer_substation_ejected",
+                                  "1 while the substation is out of routing for failing its jobs, else 0", {"substation"})),
+      ejections_(r.counter("balancer_ejections_total",
+                           "Times a substation was taken out of routing for failing jobs in a row").add({})),
+      id_conflicts_(r.counter("balancer_substation_id_conflicts_total",
+                              "Heartbeats showing two substation processes with one id").add({})) {}
 
 metrics::Counter* BalancerMetrics::find(const CounterCache& cache, std::string_view value) {
   for (const auto& [known, counter] : cache) {
@@ -63,7 +69,8 @@ BalancerMetrics::SubstationSeries& BalancerMetrics::series(const std::string& su
   const metrics::Labels labels{{"substation", substation}};
   return series_
       .emplace(substation, SubstationSeries{utilization_.add(labels), load_kw_.add(labels), reserved_kw_.add(labels),
-                                            capacity_kw_.add(labels), sessions_.add(labels), substation_live_.add(labels)})
+                                            capacity_kw_.add(labels), sessions_.add(labels), substation_live_.add(labels),
+                                            substation_ejected_.add(labels)})
       .first->second;
 }
 
@@ -75,6 +82,7 @@ void BalancerMetrics::substation(const balancing::Substation& row, std::size_t l
   s.capacity_kw.set(row.capacity_kw);
   s.sessions.set(row.active_sessions);
   s.live.set(row.live ? 1.0 : 0.0);
+  s.ejected.set(row.ejected ? 1.0 : 0.0);
   live_.set(static_cast<double>(live_count));
 }
 

@@ -25,6 +25,8 @@ public:
   void in_flight(std::size_t count) { in_flight_.set(static_cast<double>(count)); }
   void heartbeat() { heartbeats_.inc(); }
   void cancel(std::string_view reason) { cancels_.add({{"reason", std::string(reason)}}).inc(); }
+  void ejection() { ejections_.inc(); }
+  void id_conflict() { id_conflicts_.inc(); }
   // Mirrors what the table believes of one substation, and how many are live.
   void substation(const balancing::Substation& row, std::size_t live_count);
 
@@ -42,6 +44,7 @@ private:
     metrics::Gauge& capacity_kw;
     metrics::Gauge& sessions;
     metrics::Gauge& live;
+    metrics::Gauge& ejected;
     CounterCache dispatch{};  // balancer_dispatch_total by outcome
   };
   SubstationSeries& series(const std::string& substation);
@@ -61,6 +64,9 @@ private:
   metrics::Family<metrics::Gauge>& capacity_kw_;
   metrics::Family<metrics::Gauge>& sessions_;
   metrics::Family<metrics::Gauge>& substation_live_;
+  metrics::Family<metrics::Gauge>& substation_ejected_;
+  metrics::Counter& ejections_;
+  metrics::Counter& id_conflicts_;
   std::unordered_map<std::string, SubstationSeries> series_;
   CounterCache request_counters_;
 };

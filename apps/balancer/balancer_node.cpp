@@ -10,9 +10,10 @@ namespace {
 // Messages handled per socket per wake-up: no socket can starve the others or the timers.
 constexpr int batch = 256;
 
-balancing::SubstationReport report_of(const proto::Heartbeat& heartbeat) {
-  return {heartbeat.substation_id, heartbeat.boot,    heartbeat.seq,
-          heartbeat.capacity_kw,   heartbeat.load_kw, heartbeat.active_sessions};
+DispatchSettings with_warmup(const BalancerConfig& config) {
+  DispatchSettings settings = config.dispatch;
+  settings.warmup = config.effective_warmup();
+  return settings;
 }
 
 }  // namespace
@@ -23,13 +24,9 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, metri
       clock_(clock),
       random_(std::move(random)),
       policy_(balancing::make_policy(config_.policy)),
-      table_(config_.heartbeat_interval, config_.liveness),
       metrics_(registry),
-      dispatcher_(table_, *policy_, *random_, *this, metrics_,
-                  {.dispatch_timeout = config_.dispatch_timeout,
-                   .max_in_flight = config_.max_in_flight,
-                   .warmup = config_.warmup},
-                  clock.now()),
+      grid_(config_.grid, metrics_),
+      dispatcher_(grid_, *policy_, *random_, *this, metrics_, with_warmup(config_), clock),
       frontend_(transport::make_socket(context, zmq::socket_type::router, {.router_mandatory = true})),
       backend_(transport::make_socket(context, zmq::socket_type::router,
                                       {.router_mandatory = true, .router_handover = true})),
@@ -50,8 +47,8 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, metri
 
 void BalancerNode::run() {
   spdlog::info("balancer up: policy {}, frontend {}, backend {}, heartbeats {}, dead after {} x {} ms", policy_->name(),
-               frontend_endpoint_, backend_endpoint_, heartbeats_endpoint_, config_.liveness,
-               config_.heartbeat_interval.count());
+               frontend_endpoint_, backend_endpoint_, heartbeats_endpoint_, config_.grid.liveness,
+               std::chrono::duration_cast<std::chrono::milliseconds>(config_.grid.heartbeat_interval).count());
   loop_.run();
   spdlog::info("balancer stopped with {} requests in flight", dispatcher_.in_flight());
 }
@@ -65,9 +62,11 @@ void BalancerNode::send_cancel(const std::string& substation, const proto::Cance
   transport::send_message(backend_, cancel, substation);
 }
 
-void BalancerNode::send_reply(const std::string& client, const proto::ChargeReply& reply) {
+bool BalancerNode::send_reply(const std::string& client, const proto::ChargeReply& reply) {
   // A requester that went away cannot be answered; its edge times the request out on its side.
-  if (transport::send_message(frontend_, reply, client) != transport::SendResult::sent) drop("requester_gone", "frontend");
+  if (transport::send_message(frontend_, reply, client) == transport::SendResult::sent) return true;
+  drop("requester_gone", "frontend");
+  return false;
 }
 
 // Reads up to `batch` messages from one socket: a bad message is counted and dropped, a good one
@@ -87,12 +86,12 @@ void BalancerNode::drain(zmq::socket_t& socket, bool routed, std::string_view fr
 
 void BalancerNode::on_frontend() {
   // A substation past its deadline must not be picked just because the timer has not run yet.
-  expire_dead(clock_.now());
+  grid_.on_timers(clock_.now());
   drain(frontend_, true, "frontend", [this](const std::string& client, proto::Message& message) {
     if (auto* request = std::get_if<proto::ChargeRequest>(&message)) {
-      dispatcher_.on_request(client, std::move(*request), clock_.now());
+      dispatcher_.on_request(client, std::move(*request));
     } else if (const auto* ping = std::get_if<proto::Ping>(&message)) {
-      const proto::Pong pong{ping->nonce, static_cast<std::uint32_t>(table_.live_count())};
+      const proto::Pong pong{ping->nonce, static_cast<std::uint32_t>(grid_.table().live_count())};
       transport::send_message(frontend_, pong, client);
     } else {
       return false;
@@ -104,7 +103,7 @@ void BalancerNode::on_frontend() {
 void BalancerNode::on_backend() {
   drain(backend_, true, "backend", [this](const std::string& substation, proto::Message& message) {
     const auto* result = std::get_if<proto::JobResult>(&message);
-    if (result) dispatcher_.on_result(substation, *result, clock_.now());
+    if (result) dispatcher_.on_result(substation, *result);
     return result != nullptr;
   });
 }
@@ -112,44 +111,16 @@ void BalancerNode::on_backend() {
 void BalancerNode::on_heartbeats() {
   drain(heartbeats_, false, "heartbeats", [this](const std::string&, proto::Message& message) {
     const auto* heartbeat = std::get_if<proto::Heartbeat>(&message);
-    if (heartbeat) on_heartbeat(*heartbeat, clock_.now());
-    return heartbeat != nullptr;
+    if (heartbeat == nullptr) return false;
+    if (const auto dropped = grid_.on_heartbeat(*heartbeat, clock_.now())) drop(*dropped, "heartbeats");
+    return true;
   });
 }
 
-void BalancerNode::on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now) {
-  if (table_.find(heartbeat.substation_id) == nullptr && table_.size() >= config_.max_substations) {
-    drop("table_full", "heartbeats");
-    return;
-  }
-  const auto verdict = table_.on_heartbeat(report_of(heartbeat), now);
-  switch (verdict) {
-    case balancing::HeartbeatVerdict::stale: drop("stale_seq", "heartbeats"); return;
-    case balancing::HeartbeatVerdict::rejected: drop("invalid_value", "heartbeats"); return;
-    case balancing::HeartbeatVerdict::joined:
-    case balancing::HeartbeatVerdict::restarted:
-    case balancing::HeartbeatVerdict::rejoined:
-      spdlog::info("substation '{}' {}: capacity {} kW, load {} kW", heartbeat.substation_id,
-                   balancing::to_string(verdict), heartbeat.capacity_kw, heartbeat.load_kw);
-      break;
-    case balancing::HeartbeatVerdict::updated: break;
-  }
-  metrics_.heartbeat();
-  if (const auto* row = table_.find(heartbeat.substation_id)) metrics_.substation(*row, table_.live_count());
-}
-
-void BalancerNode::expire_dead(TimePoint now) {
-  for (const auto& dead : table_.expire(now)) {
-    spdlog::warn("substation '{}' is dead: no heartbeat for {} x {} ms", dead, config_.liveness,
-                 config_.heartbeat_interval.count());
-    if (const auto* row = table_.find(dead)) metrics_.substation(*row, table_.live_count());
-  }
-}
-
 std::optional<TimePoint> BalancerNode::on_timers(TimePoint now) {
-  expire_dead(now);
-  dispatcher_.on_timers(now);
-  const auto expiry = table_.next_expiry();
+  grid_.on_timers(now);
+  dispatcher_.on_timers();
+  const auto expiry = grid_.next_deadline();
   const auto deadline = dispatcher_.next_deadline();
   if (expiry && deadline) return std::min(*expiry, *deadline);
   return expiry ? expiry : deadline;

@@ -12,8 +12,9 @@
 
 #include "balancer_metrics.h"
 #include "dispatcher.h"
-#include "grid/balancing/load_table.h"
+#include "grid_view.h"
 #include "grid/balancing/policy.h"
+#include "grid/balancing/policy_registry.h"
 #include "grid/metrics/registry.h"
 #include "grid/transport/poll_loop.h"
 #include "grid/util/clock.h"
@@ -22,19 +23,19 @@
 
 namespace grid::balancer {
 
+// Each default lives once, in the struct that uses it; --help shows it from there.
 struct BalancerConfig {
   std::string frontend_endpoint = "tcp://*:5555";
   std::string backend_endpoint = "tcp://*:5556";
   std::string heartbeats_endpoint = "tcp://*:5557";
-  std::string policy = "least-utilization";
-  std::chrono::milliseconds heartbeat_interval{250};
-  int liveness = 3;
-  std::chrono::milliseconds dispatch_timeout{500};
-  std::size_t max_in_flight = 10'000;
-  std::size_t max_substations = 10'000;  // a flood of invented ids must not grow the table forever
+  std::string policy = std::string(balancing::default_policy);
+  GridSettings grid{};
+  DispatchSettings dispatch{};
   // Requests arriving this soon after start wait, so the first ones are placed on a table that
   // every live substation has reported into (a restarted balancer must not flood a full one).
-  std::chrono::milliseconds warmup{500};
+  // Unset: two heartbeat intervals.
+  std::optional<Duration> warmup{};
+  Duration effective_warmup() const { return warmup.value_or(2 * grid.heartbeat_interval); }
 };
 
 class BalancerNode final : private Outbox {
@@ -55,24 +56,22 @@ public:
 private:
   bool send_job(const std::string& substation, const proto::ChargeJob& job) override;
   void send_cancel(const std::string& substation, const proto::CancelSession& cancel) override;
-  void send_reply(const std::string& client, const proto::ChargeReply& reply) override;
+  bool send_reply(const std::string& client, const proto::ChargeReply& reply) override;
 
   template <class Handle>
   void drain(zmq::socket_t& socket, bool routed, std::string_view from, Handle&& handle);
   void on_frontend();
   void on_backend();
   void on_heartbeats();
-  void on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now);
   std::optional<TimePoint> on_timers(TimePoint now);
-  void expire_dead(TimePoint now);
   void drop(std::string_view reason, std::string_view from);
 
   BalancerConfig config_;
   const Clock& clock_;
   std::unique_ptr<Random> random_;
   std::unique_ptr<balancing::Policy> policy_;
-  balancing::LoadTable table_;
   BalancerMetrics metrics_;
+  GridView grid_;
   Dispatcher dispatcher_;
   zmq::socket_t frontend_;
   zmq::socket_t backend_;

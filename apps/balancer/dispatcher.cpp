@@ -2,105 +2,127 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "grid/power/admission.h"
 
 namespace grid::balancer {
 namespace {
 
-double seconds_between(TimePoint from, TimePoint to) {
-  return std::chrono::duration<double>(to - from).count();
+double seconds_between(TimePoint from, TimePoint to) { return std::chrono::duration<double>(to - from).count(); }
+
+// The fields that make a request what it is: the same id with other fields is another request.
+bool same_request(const proto::ChargeRequest& a, const proto::ChargeRequest& b) {
+  return a.vehicle_id == b.vehicle_id && a.power_kw == b.power_kw && a.energy_kwh == b.energy_kwh;
+}
+
+proto::ChargeReply conflict_reply(const std::string& request_id) {
+  return {.request_id = request_id,
+          .outcome = proto::Outcome::conflict,
+          .reason = "request id (Idempotency-Key) already used for a different request"};
 }
 
 }  // namespace
 
-Dispatcher::Dispatcher(balancing::LoadTable& table, balancing::Policy& policy, Random& random, Outbox& outbox,
-                       BalancerMetrics& metrics, DispatchSettings settings, TimePoint start)
-    : table_(table),
+Dispatcher::Dispatcher(GridView& grid, balancing::Policy& policy, Random& random, Outbox& outbox,
+                       BalancerMetrics& metrics, DispatchSettings settings, const Clock& clock)
+    : grid_(grid),
       policy_(policy),
       random_(random),
       outbox_(outbox),
       metrics_(metrics),
       settings_(settings),
-      warm_until_(start + settings.warmup) {}
+      clock_(clock),
+      warm_until_(clock.now() + settings.warmup),
+      answered_(settings.remembered_answers) {}
 
-void Dispatcher::on_request(const std::string& client, proto::ChargeRequest request, TimePoint now) {
-  if (const auto known = admitted_.find(request.request_id); known != admitted_.end()) {
-    // The requester lost our answer and asked again: same session, nothing new admitted.
-    outbox_.send_reply(client, known->second);
-    metrics_.request("repeated");
+void Dispatcher::on_request(const std::string& client, proto::ChargeRequest request) {
+  const TimePoint now = clock_.now();
+  // What the grid will actually allocate: whole watts, the same on every side (grid/power).
+  request.power_kw = power::whole_watts_kw(request.power_kw);
+  if (known_request(client, request)) return;
+  PendingRequest pending{{client}, std::move(request), {}, {}, {}, now};
+  if (pending.request.power_kw < power::min_session_kw) {
+    const auto reason = fmt::format("power_kw must be at least {} kW", power::min_session_kw);
+    answer(pending, {.outcome = proto::Outcome::invalid, .reason = reason}, "invalid");
     return;
   }
-  if (join_existing(client, request.request_id)) return;
-  Pending pending{{client}, std::move(request), {}, {}, {}, now};
   if (in_flight() >= settings_.max_in_flight) {
     // Shed load at the door: a fast "busy" beats a queue that only grows.
-    answer(pending, {.outcome = proto::Outcome::busy, .reason = "balancer busy, retry later"}, "busy", now);
+    answer(pending, {.outcome = proto::Outcome::busy, .reason = "balancer busy, retry later"}, "busy");
     return;
   }
   if (now < warm_until_) {
-    held_.push_back(std::move(pending));
+    held_for_warmup_.push_back(std::move(pending));
     count_in_flight();
     return;
   }
-  dispatch(std::move(pending), now);
+  dispatch(std::move(pending));
 }
 
-bool Dispatcher::join_existing(const std::string& client, const std::string& request_id) {
-  // The same requester asking again (its own retry) is answered once, not once per ask.
-  const auto add = [&client](std::vector<std::string>& clients) {
-    if (std::find(clients.begin(), clients.end(), client) == clients.end()) clients.push_back(client);
-  };
-  if (const auto job = job_of_request_.find(request_id); job != job_of_request_.end()) {
-    add(jobs_.at(job->second).clients);
-    return true;
-  }
-  for (auto& held : held_) {  // only during the warm-up, and short
-    if (held.request.request_id == request_id) {
-      add(held.clients);
+bool Dispatcher::known_request(const std::string& client, const proto::ChargeRequest& request) {
+  if (const auto* known = answered_.find(request.request_id)) {
+    if (!same_request(known->request, request)) {
+      reply_to(client, conflict_reply(request.request_id), "conflict");
       return true;
     }
+    // The requester lost our answer and asked again: same session, nothing new admitted.
+    reply_to(client, known->reply, "repeated");
+    return true;
   }
-  return false;
+  PendingRequest* pending = jobs_.find_request(request.request_id);
+  for (auto it = held_for_warmup_.begin(); pending == nullptr && it != held_for_warmup_.end(); ++it) {
+    if (it->request.request_id == request.request_id) pending = &*it;  // only during the warm-up, and short
+  }
+  if (pending == nullptr) return false;
+  if (!same_request(pending->request, request)) {
+    reply_to(client, conflict_reply(request.request_id), "conflict");
+    return true;
+  }
+  // The same requester asking again (its own retry) is answered once, not once per ask.
+  auto& clients = pending->clients;
+  if (std::find(clients.begin(), clients.end(), client) == clients.end()) clients.push_back(client);
+  return true;
 }
 
-void Dispatcher::dispatch(Pending pending, TimePoint now) {
+void Dispatcher::dispatch(PendingRequest pending) {
   while (true) {
     const auto started = std::chrono::steady_clock::now();
-    const balancing::PickRequest pick{pending.request.power_kw, pending.tried};
-    const balancing::Substation* chosen = policy_.pick(table_, pick, random_);
+    const balancing::PickRequest pick{pending.request.power_kw, &pending.tried};
+    const balancing::Substation* chosen = policy_.pick(grid_.table(), pick, random_);
     metrics_.decision_seconds(seconds_between(started, std::chrono::steady_clock::now()));
     if (chosen == nullptr) {
-      const std::string reason = table_.live_count() == 0
+      const std::string reason = grid_.table().live_count() == 0
                                      ? "no live substation"
-                                     : "no live substation can take " + std::to_string(pending.request.power_kw) + " kW";
-      answer(pending, {.outcome = proto::Outcome::no_capacity, .reason = reason}, "no_capacity", now);
+                                     : fmt::format("no live substation can take {} kW", pending.request.power_kw);
+      answer(pending, {.outcome = proto::Outcome::no_capacity, .reason = reason}, "no_capacity");
       return;
     }
     const std::string substation = chosen->id;  // `chosen` is invalidated by table changes
-    pending.tried.push_back(substation);
+    pending.tried.insert(substation);
     const std::uint64_t job_id = next_job_id_++;
     const proto::ChargeJob job{job_id, pending.request.request_id, pending.request.vehicle_id, pending.request.power_kw,
                                pending.request.energy_kwh};
     if (!outbox_.send_job(substation, job)) {
-      metrics_.dispatch(substation, "unroutable");
+      grid_.on_dispatch(substation, DispatchOutcome::unroutable, clock_.now());
       continue;  // try the next candidate
     }
-    table_.reserve(substation, pending.request.power_kw);
-    publish(substation);
+    grid_.reserve(substation, pending.request.power_kw);
     pending.substation = substation;
-    pending.deadline = now + settings_.dispatch_timeout;
-    deadlines_.emplace(pending.deadline, job_id);
-    job_of_request_[pending.request.request_id] = job_id;
-    jobs_.emplace(job_id, std::move(pending));
+    // From the time the job left, not the time the request came: picking may have taken a while.
+    pending.deadline = clock_.now() + settings_.dispatch_timeout;
+    jobs_.add(job_id, std::move(pending));
     count_in_flight();
     return;
   }
 }
 
-void Dispatcher::on_result(const std::string& substation, const proto::JobResult& result, TimePoint now) {
-  table_.on_job_result(substation, result.boot, result.load_kw, result.active_sessions, result.after_seq, now);
-  const auto found = jobs_.find(result.job_id);
-  if (found == jobs_.end()) {
+void Dispatcher::on_result(const std::string& substation, const proto::JobResult& result) {
+  const TimePoint now = clock_.now();
+  grid_.on_job_result(substation, result, now);
+  const PendingRequest* waiting = jobs_.find(result.job_id);
+  if (waiting == nullptr) {
     // The job timed out and the request went elsewhere (or was never ours). A session admitted
     // this late must not stay: the request has, or will get, its answer from another substation.
     if (result.accepted) {
@@ -110,86 +132,66 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
     } else {
       metrics_.dropped("unknown_job");
     }
-    publish(substation);
     return;
   }
-  if (found->second.substation != substation || found->second.request.request_id != result.request_id) {
+  if (waiting->substation != substation || waiting->request.request_id != result.request_id) {
     metrics_.dropped("wrong_peer");  // an answer for someone else's job: never let it route a request
     return;
   }
-  Pending pending = std::move(found->second);
-  jobs_.erase(found);
-  deadlines_.erase({pending.deadline, result.job_id});
-  job_of_request_.erase(pending.request.request_id);
+  PendingRequest pending = std::move(*jobs_.take(result.job_id));
   count_in_flight();
-  table_.release(substation, pending.request.power_kw);
-  publish(substation);
+  grid_.release(substation, pending.request.power_kw);
   if (result.accepted) {
-    metrics_.dispatch(substation, "accepted");
+    grid_.on_dispatch(substation, DispatchOutcome::accepted, now);
     answer(pending,
            {.outcome = proto::Outcome::charging, .session_id = result.session_id, .substation_id = substation,
             .power_kw = pending.request.power_kw},
-           "charging", now);
+           "charging");
     return;
   }
-  metrics_.dispatch(substation, "rejected");
-  dispatch(std::move(pending), now);
+  grid_.on_dispatch(substation, DispatchOutcome::rejected, now);
+  dispatch(std::move(pending));
 }
 
-void Dispatcher::on_timers(TimePoint now) {
-  if (now >= warm_until_ && !held_.empty()) {
-    spdlog::info("warm-up over with {} live substations; placing {} held requests", table_.live_count(), held_.size());
-    auto held = std::move(held_);
-    held_.clear();
-    for (auto& pending : held) dispatch(std::move(pending), now);
+void Dispatcher::on_timers() {
+  const TimePoint now = clock_.now();
+  if (now >= warm_until_ && !held_for_warmup_.empty()) {
+    spdlog::info("warm-up over with {} live substations; placing {} held requests", grid_.table().live_count(),
+                 held_for_warmup_.size());
+    auto held = std::move(held_for_warmup_);
+    held_for_warmup_.clear();
+    for (auto& pending : held) dispatch(std::move(pending));
   }
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    const std::uint64_t job_id = deadlines_.begin()->second;
-    deadlines_.erase(deadlines_.begin());
-    const auto found = jobs_.find(job_id);
-    if (found == jobs_.end()) continue;
-    Pending pending = std::move(found->second);
-    jobs_.erase(found);
-    job_of_request_.erase(pending.request.request_id);
-    metrics_.dispatch(pending.substation, "timeout");
-    spdlog::warn("substation '{}' did not answer job {} within {} ms; trying another", pending.substation, job_id,
+  while (const auto job_id = jobs_.next_due(now)) {
+    PendingRequest pending = std::move(*jobs_.take(*job_id));
+    grid_.on_dispatch(pending.substation, DispatchOutcome::timeout, now);
+    spdlog::warn("substation '{}' did not answer job {} within {} ms; trying another", pending.substation, *job_id,
                  std::chrono::duration_cast<std::chrono::milliseconds>(settings_.dispatch_timeout).count());
     // If it admitted the job and only the answer is slow or lost, the session must go.
     outbox_.send_cancel(pending.substation, {pending.request.request_id, ""});
     metrics_.cancel("timeout");
-    table_.release(pending.substation, pending.request.power_kw);
-    publish(pending.substation);
-    dispatch(std::move(pending), now);
+    grid_.release(pending.substation, pending.request.power_kw);
+    dispatch(std::move(pending));
   }
   count_in_flight();
 }
 
 std::optional<TimePoint> Dispatcher::next_deadline() const {
-  std::optional<TimePoint> next;
-  if (!deadlines_.empty()) next = deadlines_.begin()->first;
-  if (!held_.empty()) next = next ? std::min(*next, warm_until_) : warm_until_;
+  std::optional<TimePoint> next = jobs_.next_deadline();
+  if (!held_for_warmup_.empty()) next = next ? std::min(*next, warm_until_) : warm_until_;
   return next;
 }
 
-void Dispatcher::answer(const Pending& pending, proto::ChargeReply reply, std::string_view outcome, TimePoint now) {
+void Dispatcher::answer(const PendingRequest& pending, proto::ChargeReply reply, std::string_view outcome) {
   reply.request_id = pending.request.request_id;
-  for (const auto& client : pending.clients) outbox_.send_reply(client, reply);
-  if (reply.outcome == proto::Outcome::charging) remember(reply);
-  metrics_.request(outcome);
-  metrics_.request_seconds(seconds_between(pending.received, now));
+  if (reply.outcome == proto::Outcome::charging) answered_.remember(reply.request_id, {reply, pending.request});
+  for (const auto& client : pending.clients) reply_to(client, reply, outcome);
+  metrics_.request_seconds(seconds_between(pending.received, clock_.now()));
 }
 
-void Dispatcher::remember(const proto::ChargeReply& reply) {
-  admitted_.emplace(reply.request_id, reply);
-  admitted_order_.push_back(reply.request_id);
-  if (admitted_order_.size() > settings_.remembered_answers) {
-    admitted_.erase(admitted_order_.front());
-    admitted_order_.pop_front();
-  }
-}
-
-void Dispatcher::publish(const std::string& substation) {
-  if (const auto* row = table_.find(substation)) metrics_.substation(*row, table_.live_count());
+void Dispatcher::reply_to(const std::string& client, const proto::ChargeReply& reply, std::string_view outcome) {
+  // An answer that cannot be delivered is not an answer: count it apart.
+  metrics_.request(outbox_.send_reply(client, reply) ? outcome : std::string_view("requester_gone"));
 }
 
 }  // namespace grid::balancer

@@ -13,8 +13,12 @@ int main(int argc, char** argv) {
   grid::balancer::BalancerConfig config;
   std::string metrics = "0.0.0.0:9100";
   std::string log_level = "info";
-  int heartbeat_ms = 250;
-  int dispatch_timeout_ms = 500;
+  auto& grid = config.grid;
+  auto& dispatch = config.dispatch;
+  auto heartbeat_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(grid.heartbeat_interval).count());
+  auto dispatch_timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(dispatch.dispatch_timeout).count());
+  auto eject_base_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(grid.ejection.base).count());
+  auto eject_max_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(grid.ejection.longest).count());
   int warmup_ms = -1;
 
   CLI::App app{"grid-balancer: routes every EV charge request to a substation that can take it, from a live load "
@@ -31,8 +35,10 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval the substations use, in milliseconds")
       ->check(CLI::Range(10, 60'000))
       ->capture_default_str();
-  app.add_option("--liveness", config.liveness, "Missed heartbeats after which a substation is dead")
-      ->check(CLI::Range(1, 100))
+  app.add_option("--liveness", grid.liveness,
+                 "Heartbeat intervals without a word after which a substation is dead (at least 2: one late "
+                 "heartbeat is jitter, not death)")
+      ->check(CLI::Range(2, 100))
       ->capture_default_str();
   app.add_option("--dispatch-timeout-ms", dispatch_timeout_ms,
                  "How long to wait for a substation's answer before trying another, in milliseconds")
@@ -42,19 +48,41 @@ int main(int argc, char** argv) {
                  "After start, hold requests this long so every live substation has reported its load first "
                  "(default: two heartbeat intervals)")
       ->check(CLI::Range(0, 60'000));
-  app.add_option("--max-in-flight", config.max_in_flight,
+  app.add_option("--eject-after", grid.ejection.consecutive_failures,
+                 "Jobs in a row a substation may fail (no answer in time, or unreachable) before it is taken out "
+                 "of routing; 0 never ejects")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--eject-base-ms", eject_base_ms,
+                 "How long a first ejection lasts, in milliseconds; each further one lasts this much longer")
+      ->check(CLI::Range(10, 3'600'000))
+      ->capture_default_str();
+  app.add_option("--eject-max-ms", eject_max_ms, "The longest an ejection lasts, in milliseconds")
+      ->check(CLI::Range(10, 86'400'000))
+      ->capture_default_str();
+  app.add_option("--max-ejected-percent", grid.ejection.max_ejected_percent,
+                 "The most of the live substations ejected at once, in percent (one may always be)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  app.add_option("--remembered-requests", dispatch.remembered_answers,
+                 "Answered request ids kept to answer a retry with the same session (oldest forgotten first)")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  app.add_option("--max-in-flight", dispatch.max_in_flight,
                  "Requests waiting for a substation at once; beyond it requests are answered busy at once")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
-  app.add_option("--max-substations", config.max_substations, "Substations the load table tracks at most")
+  app.add_option("--max-substations", grid.max_substations, "Substations the load table tracks at most")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
-  config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
-  config.dispatch_timeout = std::chrono::milliseconds(dispatch_timeout_ms);
-  config.warmup = std::chrono::milliseconds(warmup_ms >= 0 ? warmup_ms : 2 * heartbeat_ms);
+  grid.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+  dispatch.dispatch_timeout = std::chrono::milliseconds(dispatch_timeout_ms);
+  grid.ejection.base = std::chrono::milliseconds(eject_base_ms);
+  grid.ejection.longest = std::chrono::milliseconds(eject_max_ms);
+  if (warmup_ms >= 0) config.warmup = std::chrono::milliseconds(warmup_ms);
 
   grid::setup_logging("balancer", log_level);
   grid::block_shutdown_signals();

@@ -14,12 +14,17 @@ std::string hex8(std::uint64_t value) {
 
 }  // namespace
 
-Station::Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot)
-    : id_(std::move(id)), capacity_w_(power::to_watts(capacity_kw)), time_scale_(time_scale), session_prefix_("s" + hex8(boot) + "-") {}
+Station::Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot,
+                 std::size_t remembered_requests)
+    : id_(std::move(id)),
+      capacity_w_(power::to_watts(capacity_kw)),
+      time_scale_(time_scale),
+      session_prefix_("s" + hex8(boot) + "-"),
+      admitted_(remembered_requests) {}
 
 Admission Station::admit(const proto::ChargeJob& job, TimePoint now) {
-  if (const auto known = admitted_.find(job.request_id); known != admitted_.end()) {
-    return Admission{.accepted = true, .session_id = known->second, .repeated = true};
+  if (const auto* known = admitted_.find(job.request_id)) {
+    return Admission{.accepted = true, .session_id = *known, .repeated = true};
   }
   if (job.power_kw < power::min_session_kw) return Admission{.refusal = power::Refusal::below_minimum};
   const power::Watts power_w = power::to_watts(job.power_kw);
@@ -28,18 +33,18 @@ Admission Station::admit(const proto::ChargeJob& job, TimePoint now) {
                   now + session_length(job)};
   load_w_ += power_w;
   endings_.emplace(session.ends_at, session.session_id);
-  remember(job.request_id, session.session_id);
+  admitted_.remember(job.request_id, session.session_id);
   Admission admission{.accepted = true, .session_id = session.session_id};
   sessions_.emplace(session.session_id, std::move(session));
   return admission;
 }
 
 std::optional<Session> Station::cancel(const std::string& request_id, const std::string& session_id) {
-  const auto admitted = admitted_.find(request_id);
-  if (admitted == admitted_.end()) return std::nullopt;
-  if (!session_id.empty() && admitted->second != session_id) return std::nullopt;
-  const auto session = sessions_.find(admitted->second);
-  admitted_.erase(admitted);  // a later job for this request is decided afresh
+  const auto* admitted = admitted_.find(request_id);
+  if (admitted == nullptr) return std::nullopt;
+  if (!session_id.empty() && *admitted != session_id) return std::nullopt;
+  const auto session = sessions_.find(*admitted);
+  admitted_.forget(request_id);  // a later job for this request is decided afresh
   if (session == sessions_.end()) return std::nullopt;  // already completed
   Session ended = std::move(session->second);
   sessions_.erase(session);  // its entry in endings_ is skipped when it comes due
@@ -71,15 +76,6 @@ Duration Station::session_length(const proto::ChargeJob& job) const {
   const double simulated_seconds = job.energy_kwh / power::to_kw(power::to_watts(job.power_kw)) * 3600.0;
   const auto real = std::chrono::duration<double>(std::min(simulated_seconds / time_scale_, longest_seconds));
   return std::chrono::duration_cast<Duration>(real);
-}
-
-void Station::remember(const std::string& request_id, const std::string& session_id) {
-  admitted_.emplace(request_id, session_id);
-  admitted_order_.push_back(request_id);
-  if (admitted_order_.size() > remembered_requests) {
-    admitted_.erase(admitted_order_.front());
-    admitted_order_.pop_front();
-  }
 }
 
 }  // namespace grid::substation

@@ -5,7 +5,6 @@
 // Thread-safety: none; the substation node's thread owns it.
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <queue>
 #include <string>
@@ -14,6 +13,7 @@
 
 #include "grid/power/admission.h"
 #include "grid/proto/messages.h"
+#include "grid/util/bounded_memo.h"
 #include "grid/util/clock.h"
 
 namespace grid::substation {
@@ -36,7 +36,10 @@ struct Admission {
 class Station {
 public:
   // time_scale: simulated seconds per real second (sessions last energy/power hours, simulated).
-  Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot);
+  // remembered_requests: how many admitted request ids are kept to answer retries with the same
+  // session (oldest forgotten first).
+  Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot,
+          std::size_t remembered_requests = default_remembered_requests);
 
   Admission admit(const proto::ChargeJob& job, TimePoint now);
   // Ends the session admitted for this request, if it is still running (the balancer gave up on
@@ -53,12 +56,11 @@ public:
   double load_kw() const { return power::to_kw(load_w_); }
   std::uint32_t active_sessions() const { return static_cast<std::uint32_t>(sessions_.size()); }
 
-  // How many admitted request ids are remembered to answer retries (oldest forgotten first).
-  static constexpr std::size_t remembered_requests = 20'000;
+  // Retries come within seconds: 20,000 covers over 30 s at 600 requests per second.
+  static constexpr std::size_t default_remembered_requests = 20'000;
 
 private:
   Duration session_length(const proto::ChargeJob& job) const;
-  void remember(const std::string& request_id, const std::string& session_id);
 
   std::string id_;
   power::Watts capacity_w_;
@@ -69,8 +71,7 @@ private:
   std::unordered_map<std::string, Session> sessions_;  // by session id
   using Ending = std::pair<TimePoint, std::string>;
   std::priority_queue<Ending, std::vector<Ending>, std::greater<>> endings_;
-  std::unordered_map<std::string, std::string> admitted_;  // request id -> session id
-  std::deque<std::string> admitted_order_;
+  BoundedMemo<std::string, std::string> admitted_;  // request id -> session id
 };
 
 }  // namespace grid::substation

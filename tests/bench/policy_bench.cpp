@@ -60,7 +60,7 @@ void bench_pick(benchmark::State& bench, const std::string& policy_name, State s
   LoadTable table = make_table(reports);
   auto policy = grid::balancing::make_policy(policy_name);
   grid::SeededRandom random(7);
-  const grid::balancing::PickRequest request{request_kw, {}};
+  const grid::balancing::PickRequest request{request_kw, nullptr};
   std::size_t none = 0;
   for (auto _ : bench) {
     const auto* chosen = policy->pick(table, request, random);

@@ -72,7 +72,7 @@ private:
 }  // namespace
 
 TEST_CASE("a lost acceptance: the request is answered once, by one session, and a retry gets the same one") {
-  test::InprocGrid grid("exactly-once", {.dispatch_timeout = 200ms});
+  test::InprocGrid grid("exactly-once", {.dispatch = {.dispatch_timeout = 200ms}});
   LossyLink link(grid.context, "exactly-once-north-link", "north", grid.balancer().backend_endpoint());
   grid.add_substation("north", 1000, link.endpoint());  // the emptiest: picked first
   grid.add_substation("south", 100);

@@ -62,7 +62,7 @@ private:
     config.frontend_endpoint = "inproc://" + name + "-frontend";
     config.backend_endpoint = "inproc://" + name + "-backend";
     config.heartbeats_endpoint = "inproc://" + name + "-heartbeats";
-    config.heartbeat_interval = std::chrono::milliseconds(50);
+    config.grid.heartbeat_interval = std::chrono::milliseconds(50);
     config.warmup = std::chrono::milliseconds(0);
     return config;
   }

@@ -120,7 +120,8 @@ std::string run(const Scenario& scenario, std::string_view policy_name) {
 
   const auto policy = make_policy(policy_name);
   grid::SeededRandom random(2024);
-  const Substation* picked = policy->pick(table, {scenario.request_kw, scenario.exclude}, random);
+  const TriedSet tried(scenario.exclude.begin(), scenario.exclude.end());
+  const Substation* picked = policy->pick(table, {scenario.request_kw, &tried}, random);
   return picked == nullptr ? std::string(none) : picked->id;
 }
 

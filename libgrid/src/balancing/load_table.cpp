@@ -21,6 +21,8 @@ std::string_view to_string(HeartbeatVerdict verdict) {
     case HeartbeatVerdict::rejoined: return "rejoined";
     case HeartbeatVerdict::stale: return "stale";
     case HeartbeatVerdict::rejected: return "rejected";
+    case HeartbeatVerdict::reverted: return "reverted";
+    case HeartbeatVerdict::duplicate: return "duplicate";
   }
   return "unknown";
 }
@@ -53,18 +55,15 @@ HeartbeatVerdict LoadTable::on_heartbeat(const SubstationReport& report, TimePoi
   const RowIndex index = found->second;
   Substation& sub = rows_[index].sub;
   if (sub.boot != report.boot) {
-    // A new process: everything we knew (its seq numbering, our reservations on it, the load seq
-    // of its answers) belonged to the old one. Jobs still in flight to the old process are lost.
-    sub.boot = report.boot;
-    sub.last_seq = report.seq;
-    sub.capacity_kw = report.capacity_kw;
-    sub.load_kw = report.load_kw;
-    sub.reserved_kw = 0;
-    sub.active_sessions = report.active_sessions;
-    rows_[index].load_seq = report.seq;
-    touch(index, now);
-    reindex(index);
-    return HeartbeatVerdict::restarted;
+    Row& row = rows_[index];
+    if (sub.live && row.boot_pinned) return HeartbeatVerdict::duplicate;
+    // The boot we just left is still talking within one liveness window: not a restart but two
+    // processes with one id. Keep the first, and ignore the other while the first lives.
+    const bool first_speaks_again =
+        sub.live && report.boot == row.previous_boot && now - row.boot_changed_at < ttl_;
+    adopt_boot(index, report, now);
+    row.boot_pinned = first_speaks_again;
+    return first_speaks_again ? HeartbeatVerdict::reverted : HeartbeatVerdict::restarted;
   }
   // Duplicated or reordered on the wire: an older state than the one we hold.
   if (report.seq <= sub.last_seq) return HeartbeatVerdict::stale;
@@ -80,6 +79,24 @@ HeartbeatVerdict LoadTable::on_heartbeat(const SubstationReport& report, TimePoi
   touch(index, now);
   reindex(index);
   return was_live ? HeartbeatVerdict::updated : HeartbeatVerdict::rejoined;
+}
+
+void LoadTable::adopt_boot(RowIndex index, const SubstationReport& report, TimePoint now) {
+  // A new process: everything we knew (its seq numbering, our reservations on it, the load seq
+  // of its answers) belonged to the old one. Jobs still in flight to the old process are lost.
+  Row& row = rows_[index];
+  Substation& sub = row.sub;
+  row.previous_boot = sub.boot;
+  row.boot_changed_at = now;
+  sub.boot = report.boot;
+  sub.last_seq = report.seq;
+  sub.capacity_kw = report.capacity_kw;
+  sub.load_kw = report.load_kw;
+  sub.reserved_kw = 0;
+  sub.active_sessions = report.active_sessions;
+  row.load_seq = report.seq;
+  touch(index, now);
+  reindex(index);
 }
 
 bool LoadTable::on_job_result(std::string_view id, double load_kw, std::uint32_t active_sessions,
@@ -112,6 +129,10 @@ bool LoadTable::apply_job_result(Row& row, double load_kw, std::uint32_t active_
   touch(index, now);
   reindex(index);
   return true;
+}
+
+void LoadTable::set_ejected(std::string_view id, bool ejected) {
+  if (Row* row = lookup(id)) row->sub.ejected = ejected;
 }
 
 void LoadTable::reserve(std::string_view id, double kw) {
@@ -189,6 +210,7 @@ void LoadTable::make_dead(RowIndex index) {
   by_deadline_.erase(row.by_deadline);
   row.live_pos = not_live;
   row.sub.live = false;
+  row.boot_pinned = false;  // the process we kept is gone: whoever speaks next is adopted
 }
 
 void LoadTable::touch(RowIndex index, TimePoint now) {

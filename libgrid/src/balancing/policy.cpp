@@ -6,9 +6,8 @@
 namespace grid::balancing {
 
 bool eligible(const Substation& substation, const PickRequest& request) {
-  if (!substation.live || !substation.fits(request.power_kw)) return false;
-  return std::find(request.exclude.begin(), request.exclude.end(), substation.id) ==
-         request.exclude.end();
+  if (!substation.live || substation.ejected || !substation.fits(request.power_kw)) return false;
+  return request.tried == nullptr || !request.tried->contains(substation.id);
 }
 
 double utilization_with(const Substation& substation, double power_kw) {

@@ -19,8 +19,10 @@ public:
     jobs.emplace_back(substation, job);
     return true;
   }
-  void send_reply(const std::string& client, const proto::ChargeReply& reply) override {
+  bool send_reply(const std::string& client, const proto::ChargeReply& reply) override {
+    if (gone.count(client)) return false;
     replies.emplace_back(client, reply);
+    return true;
   }
   void send_cancel(const std::string& substation, const proto::CancelSession& cancel) override {
     cancels.emplace_back(substation, cancel);
@@ -29,35 +31,46 @@ public:
   std::vector<std::pair<std::string, proto::ChargeJob>> jobs;
   std::vector<std::pair<std::string, proto::ChargeReply>> replies;
   std::set<std::string> unreachable;
+  std::set<std::string> gone;  // requesters that disconnected
 };
 
 // A balancer core with three substations (north 100 kW, south 50 kW, east 50 kW), all idle.
 struct Grid {
   FakeClock clock;
-  balancing::LoadTable table{250ms, 3};
+  metrics::Registry registry;
+  BalancerMetrics metrics{registry};
+  GridView view;
+  const balancing::LoadTable& table = view.table();
   std::unique_ptr<balancing::Policy> policy = balancing::make_policy("least-utilization");
   SeededRandom random{1};
   RecordingOutbox outbox;
-  metrics::Registry registry;
-  BalancerMetrics metrics{registry};
   Dispatcher dispatcher;
 
-  explicit Grid(Duration warmup = Duration{0})
-      : dispatcher(table, *policy, random, outbox, metrics,
-                   {.dispatch_timeout = 500ms, .max_in_flight = 4, .warmup = warmup}, clock.now()) {
-    table.on_heartbeat({"north", 1, 1, 100, 0, 0}, clock.now());
-    table.on_heartbeat({"south", 2, 1, 50, 0, 0}, clock.now());
-    table.on_heartbeat({"east", 3, 1, 50, 0, 0}, clock.now());
+  explicit Grid(Duration warmup = Duration{0}, balancing::EjectionSettings ejection = {})
+      : view({.heartbeat_interval = 250ms, .liveness = 3, .ejection = ejection}, metrics),
+        dispatcher(view, *policy, random, outbox, metrics,
+                   {.dispatch_timeout = 500ms, .max_in_flight = 4, .warmup = warmup}, clock) {
+    heartbeat("north", 1, 1, 100);
+    heartbeat("south", 2, 1, 50);
+    heartbeat("east", 3, 1, 50);
   }
-  void request(const std::string& id, double kw = 11, const std::string& client = "client") {
-    dispatcher.on_request(client, {id, "EV-" + id, kw, 20}, clock.now());
+  void heartbeat(const std::string& id, std::uint64_t boot, std::uint64_t seq, double capacity, double load = 0,
+                 std::uint32_t sessions = 0) {
+    view.on_heartbeat({id, boot, seq, capacity, load, sessions}, clock.now());
+  }
+  void request(const std::string& id, double kw = 11, const std::string& client = "client",
+               const std::string& vehicle = "") {
+    dispatcher.on_request(client, {id, vehicle.empty() ? "EV-" + id : vehicle, kw, 20});
+  }
+  void tick() {
+    view.on_timers(clock.now());
+    dispatcher.on_timers();
   }
   void answer(std::size_t job_index, bool accepted, double load_after = 0) {
     const auto& [substation, job] = outbox.jobs.at(job_index);
     dispatcher.on_result(substation,
                          {job.job_id, job.request_id, accepted, accepted ? "s-" + job.request_id : "",
-                          accepted ? "" : "capacity", load_after, 1, 1, table.find(substation)->boot},
-                         clock.now());
+                          accepted ? "" : "capacity", load_after, 1, 1, table.find(substation)->boot});
   }
 };
 
@@ -118,10 +131,10 @@ TEST_CASE("a silent substation times out and the request moves on; its late answ
   grid.request("r1");
   REQUIRE(grid.dispatcher.next_deadline() == grid.clock.now() + 500ms);
   grid.clock.advance(499ms);
-  grid.dispatcher.on_timers(grid.clock.now());
+  grid.tick();
   CHECK(grid.outbox.jobs.size() == 1);
   grid.clock.advance(1ms);
-  grid.dispatcher.on_timers(grid.clock.now());
+  grid.tick();
   REQUIRE(grid.outbox.jobs.size() == 2);
   CHECK(grid.table.find("north")->reserved_kw == 0);
 
@@ -149,7 +162,7 @@ TEST_CASE("an unreachable substation is skipped without waiting") {
 TEST_CASE("no live substation is an immediate no-capacity answer") {
   Grid grid;
   grid.clock.advance(750ms);
-  grid.table.expire(grid.clock.now());
+  grid.tick();
   grid.request("r1");
   CHECK(grid.outbox.jobs.empty());
   REQUIRE(grid.outbox.replies.size() == 1);
@@ -178,7 +191,7 @@ TEST_CASE("an answer from the wrong substation does not route the request") {
   Grid grid;
   grid.request("r1");
   const auto& job = grid.outbox.jobs[0].second;
-  grid.dispatcher.on_result("east", {job.job_id, job.request_id, true, "s-x", "", 1, 1, 1}, grid.clock.now());
+  grid.dispatcher.on_result("east", {job.job_id, job.request_id, true, "s-x", "", 1, 1, 1});
   CHECK(grid.outbox.replies.empty());
   CHECK(grid.dispatcher.in_flight() == 1);
 }
@@ -220,9 +233,9 @@ TEST_CASE("during the warm-up requests are held, then placed on the table the su
   CHECK(grid.dispatcher.in_flight() == 1);
   CHECK(grid.dispatcher.next_deadline() == grid.clock.now() + 500ms);
   // Meanwhile north reports that it is in fact full.
-  grid.table.on_heartbeat({"north", 1, 2, 100, 100, 9}, grid.clock.now());
+  grid.heartbeat("north", 1, 2, 100, 100, 9);
   grid.clock.advance(500ms);
-  grid.dispatcher.on_timers(grid.clock.now());
+  grid.tick();
   REQUIRE(grid.outbox.jobs.size() == 1);
   CHECK(grid.outbox.jobs[0].first != "north");
 }

@@ -65,12 +65,12 @@ TEST_CASE("least-utilization through the index picks what a full scan picks") {
     }
     table.expire(clock.now());
 
-    std::vector<std::string> exclude;
+    TriedSet exclude;
     for (std::uint64_t i = below(3); i > 0; --i) {
-      exclude.push_back("s" + std::to_string(below(1000)));
+      exclude.insert("s" + std::to_string(below(1000)));
     }
-    if (below(4) == 0 && table.live_count() > 0) exclude.push_back(table.live(0).id);
-    const PickRequest request{requests[below(std::size(requests))], exclude};
+    if (below(4) == 0 && table.live_count() > 0) exclude.insert(table.live(0).id);
+    const PickRequest request{requests[below(std::size(requests))], &exclude};
 
     const Substation* expected = naive_pick(table, request);
     const Substation* picked = policy.pick(table, request, unused);

@@ -60,8 +60,8 @@ TEST_CASE("least-utilization picks the lowest utilization once the request is pl
     CHECK(id_of(policy.pick(grid.table, {10, {}}, random)) == "yankee");
   }
   SUBCASE("excluded, dead and full substations are skipped") {
-    const std::vector<std::string> tried{"small"};
-    CHECK(id_of(policy.pick(grid.table, {0.5, tried}, random)) == "big");
+    const TriedSet tried{"small"};
+    CHECK(id_of(policy.pick(grid.table, {0.5, &tried}, random)) == "big");
     CHECK(policy.pick(grid.table, {60, {}}, random) == nullptr);
     grid.kill_all_so_far();
     grid.join("late", 1000, 900);
@@ -79,8 +79,8 @@ TEST_CASE("least-load picks the fewest active sessions; ties by utilization, the
   ScriptedRandom random{};
   CHECK(id_of(policy.pick(grid.table, {5, {}}, random)) == "c");
   CHECK(id_of(policy.pick(grid.table, {50, {}}, random)) == "c");  // a cannot take 50 kW
-  const std::vector<std::string> tried{"c", "d"};
-  CHECK(id_of(policy.pick(grid.table, {5, tried}, random)) == "a");
+  const TriedSet tried{"c", "d"};
+  CHECK(id_of(policy.pick(grid.table, {5, &tried}, random)) == "a");
   CHECK(id_of(policy.pick(grid.table, {70, {}}, random)) == "b");
   CHECK(policy.pick(grid.table, {95, {}}, random) == nullptr);
 }
@@ -130,9 +130,9 @@ TEST_CASE("random draws among live substations and retries when the draw is inel
     CHECK(random.bounds() == std::vector<std::uint64_t>{4, 4, 4, 2});
   }
   SUBCASE("a single eligible one after misses needs no further draw") {
-    const std::vector<std::string> tried{"a"};
+    const TriedSet tried{"a"};
     ScriptedRandom random{0, 1, 3};
-    CHECK(id_of(policy.pick(grid.table, {10, tried}, random)) == "c");
+    CHECK(id_of(policy.pick(grid.table, {10, &tried}, random)) == "c");
     CHECK(random.remaining() == 0);
   }
   SUBCASE("nobody eligible") {

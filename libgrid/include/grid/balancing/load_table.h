@@ -27,6 +27,12 @@
 
 namespace grid::balancing {
 
+// Hashes substation ids so that lookups by string_view allocate nothing.
+struct IdHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+};
+
 // What a heartbeat (or a job result) tells us about one substation.
 struct SubstationReport {
   std::string id;
@@ -48,6 +54,7 @@ struct Substation {
   std::uint32_t active_sessions = 0;
   TimePoint last_heard{};
   bool live = false;
+  bool ejected = false;  // live but taken out of routing for failing its jobs (OutlierDetector)
 
   double used_kw() const { return load_kw + reserved_kw; }
   // used / capacity, as power::utilization defines it (never NaN; a substation without capacity last).
@@ -64,6 +71,9 @@ enum class HeartbeatVerdict {
   rejoined,   // was dead, heard again within the same boot
   stale,      // same boot, seq <= last seq: nothing refreshed; the caller counts it as dropped
   rejected,   // NaN, infinite or negative numbers: nothing touched; the caller counts it as dropped
+  // Two live processes share one id (their boots alternate). The first one is kept:
+  reverted,   // the first boot spoke again after a second one took over: back to it, pinned
+  duplicate,  // a heartbeat of the other boot while the first is pinned: nothing touched
 };
 
 std::string_view to_string(HeartbeatVerdict verdict);
@@ -89,6 +99,10 @@ public:
   // process that has since restarted) is ignored, so its seq cannot mask the new boot's heartbeats.
   bool on_job_result(std::string_view id, std::uint64_t boot, double load_kw,
                      std::uint32_t active_sessions, std::uint64_t after_seq, TimePoint now);
+
+  // Takes a live substation out of routing (or puts it back) without touching its liveness.
+  // Unknown ids are ignored.
+  void set_ejected(std::string_view id, bool ejected);
 
   // Power dispatched to a substation and not answered yet. release never takes it below zero (a
   // release that outlives a restart, which zeroes reservations, must not go negative). Unknown ids
@@ -154,16 +168,16 @@ private:
     // The position in heartbeat order of the state load_kw describes: a heartbeat's seq, or the
     // after_seq of a job result. Only newer states overwrite it (see on_job_result).
     std::uint64_t load_seq = 0;
+    // Telling a restart from two processes sharing the id: a restart's old boot falls silent,
+    // a duplicate's keeps talking. The boot we left and when; pinned once both were heard.
+    std::uint64_t previous_boot = 0;
+    TimePoint boot_changed_at{};
+    bool boot_pinned = false;
     std::size_t live_pos = not_live;
     UtilizationIndex::iterator by_utilization;  // valid while live
     DeadlineIndex::iterator by_deadline;        // valid while live
     CapacityIndex::iterator group;              // valid while live
     UtilizationIndex::iterator in_group;        // valid while live
-  };
-
-  struct IdHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
   };
 
   Row* lookup(std::string_view id);
@@ -173,6 +187,7 @@ private:
   void reindex(RowIndex index);               // after load, reserved or capacity changed
   void join_group(RowIndex index);
   void leave_group(RowIndex index);
+  void adopt_boot(RowIndex index, const SubstationReport& report, TimePoint now);
   bool apply_job_result(Row& row, double load_kw, std::uint32_t active_sessions,
                         std::uint64_t after_seq, TimePoint now);
 

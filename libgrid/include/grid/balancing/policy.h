@@ -6,7 +6,7 @@
 // balancer's single thread, like the table it reads.
 
 #include <cstddef>
-#include <span>
+#include <unordered_set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,12 +16,16 @@
 
 namespace grid::balancing {
 
+// Substations already tried for one request. The filter looks a candidate up once per visit, so a
+// request that has tried many (a grid full of broken substations) costs O(1) per candidate.
+using TriedSet = std::unordered_set<std::string, IdHash, std::equal_to<>>;
+
 struct PickRequest {
   double power_kw = 0;
-  std::span<const std::string> exclude{};  // substations already tried for this request (tiny)
+  const TriedSet* tried = nullptr;  // nullptr: none tried yet
 };
 
-// THE health/fit filter every policy applies: live, the request fits, not already tried.
+// THE health/fit filter every policy applies: live, not ejected, the request fits, not already tried.
 bool eligible(const Substation& substation, const PickRequest& request);
 
 // Utilization once the request is placed: (load + reserved + request) / capacity; +inf without

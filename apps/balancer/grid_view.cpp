@@ -1,0 +1,121 @@
+#include "grid_view.h"
+
+#include <spdlog/spdlog.h>
+
+namespace grid::balancer {
+namespace {
+
+balancing::SubstationReport report_of(const proto::Heartbeat& heartbeat) {
+  return {heartbeat.substation_id, heartbeat.boot,    heartbeat.seq,
+          heartbeat.capacity_kw,   heartbeat.load_kw, heartbeat.active_sessions};
+}
+
+std::string_view label_of(DispatchOutcome outcome) {
+  switch (outcome) {
+    case DispatchOutcome::accepted: return "accepted";
+    case DispatchOutcome::rejected: return "rejected";
+    case DispatchOutcome::timeout: return "timeout";
+    case DispatchOutcome::unroutable: return "unroutable";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+GridView::GridView(GridSettings settings, BalancerMetrics& metrics)
+    : settings_(settings),
+      metrics_(metrics),
+      table_(settings.heartbeat_interval, settings.liveness),
+      outliers_(settings.ejection) {}
+
+std::optional<std::string_view> GridView::on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now) {
+  const std::string& id = heartbeat.substation_id;
+  if (table_.find(id) == nullptr && table_.size() >= settings_.max_substations) return "table_full";
+  const auto verdict = table_.on_heartbeat(report_of(heartbeat), now);
+  switch (verdict) {
+    case balancing::HeartbeatVerdict::stale: return "stale_seq";
+    case balancing::HeartbeatVerdict::rejected: return "invalid_value";
+    case balancing::HeartbeatVerdict::duplicate:
+    case balancing::HeartbeatVerdict::reverted: {
+      metrics_.id_conflict();
+      std::size_t suppressed = 0;
+      if (conflict_log_.allow(suppressed)) {
+        spdlog::error("two substation processes use the id '{}' (boots alternate); keeping the first one, boot {:x}, "
+                      "and ignoring the other until it stops ({} similar suppressed)",
+                      id, table_.find(id)->boot, suppressed);
+      }
+      if (verdict == balancing::HeartbeatVerdict::duplicate) return "id_conflict";
+      break;
+    }
+    case balancing::HeartbeatVerdict::restarted:
+      if (outliers_.ejected(id)) table_.set_ejected(id, false);
+      outliers_.forget(id);  // a new process: the old one's failures are not its own
+      [[fallthrough]];
+    case balancing::HeartbeatVerdict::joined:
+    case balancing::HeartbeatVerdict::rejoined:
+      spdlog::info("substation '{}' {}: capacity {} kW, load {} kW", id, balancing::to_string(verdict),
+                   heartbeat.capacity_kw, heartbeat.load_kw);
+      break;
+    case balancing::HeartbeatVerdict::updated: break;
+  }
+  metrics_.heartbeat();
+  publish(id);
+  return std::nullopt;
+}
+
+void GridView::on_job_result(const std::string& substation, const proto::JobResult& result, TimePoint now) {
+  table_.on_job_result(substation, result.boot, result.load_kw, result.active_sessions, result.after_seq, now);
+  publish(substation);
+}
+
+void GridView::on_dispatch(const std::string& substation, DispatchOutcome outcome, TimePoint now) {
+  metrics_.dispatch(substation, label_of(outcome));
+  if (outcome == DispatchOutcome::accepted || outcome == DispatchOutcome::rejected) {
+    outliers_.on_success(substation);
+    return;
+  }
+  const auto until = outliers_.on_failure(substation, now, table_.live_count());
+  if (!until) return;
+  table_.set_ejected(substation, true);
+  metrics_.ejection();
+  spdlog::warn("substation '{}' ejected from routing for {} ms: it failed {} jobs in a row (last: {})", substation,
+               std::chrono::duration_cast<std::chrono::milliseconds>(*until - now).count(),
+               settings_.ejection.consecutive_failures, label_of(outcome));
+  publish(substation);
+}
+
+void GridView::reserve(const std::string& substation, double kw) {
+  table_.reserve(substation, kw);
+  publish(substation);
+}
+
+void GridView::release(const std::string& substation, double kw) {
+  table_.release(substation, kw);
+  publish(substation);
+}
+
+void GridView::on_timers(TimePoint now) {
+  for (const auto& dead : table_.expire(now)) {
+    spdlog::warn("substation '{}' is dead: no heartbeat for {} x {} ms", dead, settings_.liveness,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(settings_.heartbeat_interval).count());
+    publish(dead);
+  }
+  for (const auto& restored : outliers_.restore_due(now)) {
+    table_.set_ejected(restored, false);
+    spdlog::info("substation '{}' back in routing after its ejection", restored);
+    publish(restored);
+  }
+}
+
+std::optional<TimePoint> GridView::next_deadline() const {
+  const auto expiry = table_.next_expiry();
+  const auto restore = outliers_.next_restore();
+  if (expiry && restore) return std::min(*expiry, *restore);
+  return expiry ? expiry : restore;
+}
+
+void GridView::publish(const std::string& substation) {
+  if (const auto* row = table_.find(substation)) metrics_.substation(*row, table_.live_count());
+}
+
+}  // namespace grid::balancer
