@@ -5,12 +5,15 @@
 #include "dispatcher.h"
 #include "grid/balancing/policy_registry.h"
 #include "grid/metrics/registry.h"
+#include "grid/metrics/text_format.h"
 
 using namespace grid;
 using namespace grid::balancer;
 using namespace std::chrono_literals;
 
 namespace {
+
+std::string scrape(const metrics::Registry& registry) { return metrics::serialize_text(registry.collect()); }
 
 class RecordingOutbox final : public Outbox {
 public:
@@ -238,4 +241,113 @@ TEST_CASE("during the warm-up requests are held, then placed on the table the su
   grid.tick();
   REQUIRE(grid.outbox.jobs.size() == 1);
   CHECK(grid.outbox.jobs[0].first != "north");
+}
+
+TEST_CASE("issue 9.7: a request id reused for a different request is a conflict, in flight and once answered") {
+  Grid grid;
+  grid.request("k1", 11, "edge", "EV-x");
+  grid.request("k1", 22, "edge", "EV-other");  // in flight: other power and vehicle
+  REQUIRE(grid.outbox.replies.size() == 1);
+  CHECK(grid.outbox.replies[0].second.outcome == proto::Outcome::conflict);
+  CHECK(grid.outbox.replies[0].second.request_id == "k1");
+  CHECK(grid.outbox.jobs.size() == 1);
+  grid.answer(0, true, 11);
+  grid.request("k1", 11, "edge", "EV-other");  // answered: same power, other vehicle
+  REQUIRE(grid.outbox.replies.size() == 3);
+  CHECK(grid.outbox.replies[1].second.outcome == proto::Outcome::charging);
+  CHECK(grid.outbox.replies[2].second.outcome == proto::Outcome::conflict);
+  grid.request("k1", 11, "edge", "EV-x");  // the true retry still gets its session
+  REQUIRE(grid.outbox.replies.size() == 4);
+  CHECK(grid.outbox.replies[3].second == grid.outbox.replies[1].second);
+}
+
+TEST_CASE("issue 9.1: a request below the 0.1 kW minimum is answered invalid without a dispatch") {
+  Grid grid;
+  grid.request("tiny", 1e-20);
+  grid.request("small", 0.099);
+  CHECK(grid.outbox.jobs.empty());
+  REQUIRE(grid.outbox.replies.size() == 2);
+  CHECK(grid.outbox.replies[0].second.outcome == proto::Outcome::invalid);
+  CHECK(grid.outbox.replies[0].second.reason == "power_kw must be at least 0.1 kW");
+  grid.request("ok", 0.1);
+  CHECK(grid.outbox.jobs.size() == 1);
+}
+
+TEST_CASE("issue 9.9: an answer the requester is gone for is not counted as answered") {
+  Grid grid;
+  grid.outbox.gone.insert("left");
+  grid.request("r1", 200, "left");  // too big: answered at once, to nobody
+  const auto text = scrape(grid.registry);
+  CHECK(text.find("balancer_requests_total{outcome=\"requester_gone\"} 1") != std::string::npos);
+  CHECK(text.find("outcome=\"no_capacity\"") == std::string::npos);
+}
+
+TEST_CASE("issue 9.4: a substation that never answers is ejected after three timeouts, then comes back") {
+  Grid grid(Duration{0}, {.consecutive_failures = 3, .base = 30s, .longest = 300s, .max_ejected_percent = 50});
+  const auto keep_alive = [&grid](std::uint64_t seq) {
+    grid.heartbeat("north", 1, seq, 100);
+    grid.heartbeat("south", 2, seq, 50);
+    grid.heartbeat("east", 3, seq, 50);
+  };
+  for (int i = 0; i < 3; ++i) {
+    grid.request("r" + std::to_string(i));
+    CHECK(grid.outbox.jobs.back().first == "north");  // the emptiest, chosen first
+    grid.clock.advance(500ms);
+    grid.tick();  // north timed out: the request moved on
+    grid.answer(grid.outbox.jobs.size() - 1, true, 11);
+    keep_alive(static_cast<std::uint64_t>(i) + 2);
+  }
+  CHECK(grid.table.find("north")->ejected);
+  CHECK(grid.table.find("north")->live);
+  const auto jobs_before = grid.outbox.jobs.size();
+  grid.request("after");
+  CHECK(grid.outbox.jobs.size() == jobs_before + 1);
+  CHECK(grid.outbox.jobs.back().first != "north");
+  CHECK(scrape(grid.registry).find("balancer_substation_ejected{substation=\"north\"} 1") !=
+        std::string::npos);
+
+  // After the base ejection time it is tried again.
+  for (int step = 0; step < 60; ++step) {
+    grid.clock.advance(500ms);
+    keep_alive(static_cast<std::uint64_t>(step) + 10);
+    grid.tick();
+  }
+  CHECK_FALSE(grid.table.find("north")->ejected);
+}
+
+TEST_CASE("issue 9.4: a thousand unreachable ids cost one pass, and a job's deadline runs from when it was sent") {
+  FakeClock clock;
+  metrics::Registry registry;
+  BalancerMetrics metrics{registry};
+  GridView view({.heartbeat_interval = 250ms, .liveness = 3, .max_substations = 2000}, metrics);
+  // A policy that takes a whole second of (fake) time to pick: the deadline must not shrink by it.
+  struct SlowPolicy final : balancing::Policy {
+    FakeClock& clock;
+    std::unique_ptr<balancing::Policy> inner = balancing::make_policy("least-utilization");
+    explicit SlowPolicy(FakeClock& c) : clock(c) {}
+    std::string_view name() const override { return "slow"; }
+    const balancing::Substation* pick(const balancing::LoadTable& table, const balancing::PickRequest& request,
+                                      Random& random) override {
+      clock.advance(1ms);
+      return inner->pick(table, request, random);
+    }
+  } policy(clock);
+  SeededRandom random{1};
+  RecordingOutbox outbox;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = "fake" + std::to_string(i);
+    view.on_heartbeat({id, 1, 1, 1000, 0, 0}, clock.now());
+    outbox.unreachable.insert(id);
+  }
+  view.on_heartbeat({"real", 2, 1, 100, 50, 5}, clock.now());
+  Dispatcher dispatcher(view, policy, random, outbox, metrics, {.dispatch_timeout = 500ms, .warmup = Duration{0}},
+                        clock);
+  dispatcher.on_request("client", {"r1", "EV-1", 11, 20});
+  REQUIRE(outbox.jobs.size() == 1);
+  CHECK(outbox.jobs[0].first == "real");
+  CHECK(dispatcher.next_deadline() == clock.now() + 500ms);  // from the send, after 1001 picks
+  // The broken ids were ejected on the way (up to half the grid), so the next request costs less.
+  CHECK(scrape(registry).find("balancer_ejections_total 0") != std::string::npos);  // one failure each: not yet
+  for (int i = 2; i <= 3; ++i) dispatcher.on_request("client", {"r" + std::to_string(i), "EV-1", 11, 20});
+  CHECK(scrape(registry).find("balancer_ejections_total 500") != std::string::npos);
 }

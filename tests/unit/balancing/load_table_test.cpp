@@ -203,6 +203,9 @@ TEST_CASE("fits allows a request that fills the capacity exactly, up to float ro
   substation.load_kw = 0.1;
   CHECK(substation.fits(0.2));  // 0.1 + 0.2 > 0.3 in doubles
   CHECK_FALSE(substation.fits(0.21));
+  substation.load_kw = 0.3;  // exactly full: not one watt more (no tolerance, issue 9.2)
+  CHECK_FALSE(substation.fits(0.001));
+  CHECK(substation.fits(0));
   substation.capacity_kw = 0;
   CHECK(std::isinf(substation.utilization()));
 }
@@ -295,4 +298,54 @@ TEST_CASE("a table needs a positive interval and a liveness of at least one") {
   CHECK_THROWS_AS(LoadTable(-1s, 3), std::invalid_argument);
   CHECK_THROWS_AS(LoadTable(1s, 0), std::invalid_argument);
   CHECK_NOTHROW(LoadTable(1ms, 1));
+}
+
+TEST_CASE("issue 9.5: two processes with one id are told from a restart, and the first one is kept") {
+  FakeClock clock;
+  LoadTable table(interval, liveness);
+  CHECK(table.on_heartbeat(report("north", 1, 10, 100, /*boot=*/1), clock.now()) == HeartbeatVerdict::joined);
+  clock.advance(100ms);
+  // A second process with the same id and 50 kW: at first it looks like a restart.
+  CHECK(table.on_heartbeat(report("north", 1, 0, 50, /*boot=*/2), clock.now()) == HeartbeatVerdict::restarted);
+  clock.advance(100ms);
+  // The first one speaks again within a liveness window: two processes. Back to the first, pinned.
+  CHECK(table.on_heartbeat(report("north", 2, 10, 100, 1), clock.now()) == HeartbeatVerdict::reverted);
+  CHECK(table.find("north")->capacity_kw == 100);
+  for (std::uint64_t seq = 2; seq < 20; ++seq) {
+    clock.advance(100ms);
+    CHECK(table.on_heartbeat(report("north", seq, 0, 50, 2), clock.now()) == HeartbeatVerdict::duplicate);
+    CHECK(table.on_heartbeat(report("north", seq + 1, 10, 100, 1), clock.now()) == HeartbeatVerdict::updated);
+    CHECK(table.find("north")->boot == 1);
+    CHECK(table.find("north")->capacity_kw == 100);
+  }
+  // When the kept one dies, the other is adopted like any process that speaks up.
+  clock.advance(table.ttl());
+  table.expire(clock.now());
+  CHECK(table.on_heartbeat(report("north", 30, 0, 50, 2), clock.now()) == HeartbeatVerdict::restarted);
+  CHECK(table.find("north")->live);
+}
+
+TEST_CASE("a real restart is a restart: the old boot falls silent, nothing is pinned") {
+  FakeClock clock;
+  LoadTable table(interval, liveness);
+  table.on_heartbeat(report("north", 5, 10, 100, 1), clock.now());
+  clock.advance(100ms);
+  CHECK(table.on_heartbeat(report("north", 1, 0, 100, 2), clock.now()) == HeartbeatVerdict::restarted);
+  clock.advance(100ms);
+  CHECK(table.on_heartbeat(report("north", 2, 0, 100, 2), clock.now()) == HeartbeatVerdict::updated);
+  // Another restart later on is a restart again, not a conflict.
+  clock.advance(table.ttl());
+  CHECK(table.on_heartbeat(report("north", 1, 0, 100, 3), clock.now()) == HeartbeatVerdict::restarted);
+}
+
+TEST_CASE("an ejected substation stays live but is marked, and unknown ids are ignored") {
+  FakeClock clock;
+  LoadTable table(interval, liveness);
+  table.on_heartbeat(report("north", 1, 10), clock.now());
+  table.set_ejected("north", true);
+  table.set_ejected("nobody", true);
+  CHECK(table.find("north")->ejected);
+  CHECK(table.find("north")->live);
+  table.set_ejected("north", false);
+  CHECK_FALSE(table.find("north")->ejected);
 }
