@@ -1,5 +1,9 @@
 #include "node_cli.h"
 
+#include <cmath>
+
+#include <fmt/format.h>
+
 #include "grid/util/logging.h"
 
 namespace grid::app {
@@ -17,6 +21,20 @@ CLI::Option* add_host_port_flag(CLI::App& app, const std::string& name, std::str
       },
       "HOST:PORT");
   return app.add_option(name, value, help)->check(host_port)->capture_default_str();
+}
+
+CLI::Validator finite_range(double low, double high) {
+  return CLI::Validator(
+      [low, high](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "expected a number, got '" + text + "'";
+        if (!std::isfinite(value)) return "must be a finite number, got '" + text + "'";
+        if (value < low || value > high) {
+          return fmt::format("must be between {} and {}, got {}", low, high, text);
+        }
+        return "";
+      },
+      fmt::format("FINITE in [{} - {}]", low, high));
 }
 
 CLI::Option* add_endpoint_flag(CLI::App& app, const std::string& name, std::string& value, const std::string& help) {

@@ -15,6 +15,10 @@ void add_log_level_flag(CLI::App& app, std::string& level);
 // A HOST:PORT flag (for --metrics and --listen); rejects anything parse_host_port does not take.
 CLI::Option* add_host_port_flag(CLI::App& app, const std::string& name, std::string& value, const std::string& help);
 
+// A decimal flag's check: a finite number in [low, high]. CLI11's Range lets NaN through (every
+// comparison with NaN is false), and "nan" or "inf" on a command line is always a mistake.
+CLI::Validator finite_range(double low, double high);
+
 // A ZeroMQ endpoint flag: tcp://HOST:PORT, ipc://PATH or inproc://NAME.
 CLI::Option* add_endpoint_flag(CLI::App& app, const std::string& name, std::string& value, const std::string& help);
 

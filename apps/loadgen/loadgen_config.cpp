@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "grid/power/admission.h"
 #include "grid/proto/codec.h"
 #include "grid/proto/limits.h"
 #include "grid/util/host_port.h"
@@ -87,18 +88,18 @@ void add_loadgen_flags(CLI::App& app, LoadgenConfig& config) {
   app.add_option("--rate", config.rate,
                  "Open loop: vehicles arrive as a Poisson process at this many per second (still capped by "
                  "--concurrency); 0 = closed loop, each finished request starts the next at once")
-      ->check(CLI::Range(0.0, 1e6))
+      ->check(app::finite_range(0.0, 1e6))
       ->capture_default_str();
   app.add_option("--ramp-s", config.ramp_s,
                  "Rush hour: the arrival rate (closed loop: the concurrency) rises linearly from 10% to full over "
                  "this many seconds; 0 = full from the start")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(app::finite_range(0.0, 3600.0))
       ->capture_default_str();
   app.add_option("--power-kw", config.power_kw, "Charging power each vehicle asks for, in kW")
-      ->check(CLI::Range(0.001, proto::limits::max_power_kw))
+      ->check(app::finite_range(power::min_session_kw, proto::limits::max_power_kw))
       ->capture_default_str();
   app.add_option("--energy-kwh", config.energy_kwh, "Energy each vehicle asks for, in kWh")
-      ->check(CLI::Range(0.001, proto::limits::max_energy_kwh))
+      ->check(app::finite_range(0.001, proto::limits::max_energy_kwh))
       ->capture_default_str();
   app.add_option_function<int>(
          "--timeout-ms", [&config](int ms) { config.timeout = std::chrono::milliseconds(ms); },

@@ -1,6 +1,9 @@
 // grid-substation: one substation of the grid. Parses its flags and runs the node.
 #include <CLI/CLI.hpp>
 
+#include "grid/power/admission.h"
+#include "grid/proto/limits.h"
+
 #include "grid/metrics/process_metrics.h"
 #include "grid/proto/codec.h"
 #include "grid/util/logging.h"
@@ -22,19 +25,23 @@ int main(int argc, char** argv) {
       ->check([](const std::string& id) { return grid::proto::valid_id(id) ? "" : "must be 1-64 printable ASCII characters"; });
   app.add_option("--capacity-kw", config.capacity_kw, "Power this substation can supply, in kW")
       ->required()
-      ->check(CLI::Range(0.001, 1e6));
+      ->check(grid::app::finite_range(grid::power::min_session_kw, grid::proto::limits::max_capacity_kw));
   grid::app::add_endpoint_flag(app, "--balancer", config.balancer_endpoint,
                                "The balancer's backend (this substation's DEALER connects to it)")
       ->required();
   grid::app::add_endpoint_flag(app, "--heartbeats", config.heartbeats_endpoint,
                                "The balancer's heartbeat endpoint (this substation's PUB connects to it)")
       ->required();
+  app.add_option("--remembered-requests", config.remembered_requests,
+                 "Admitted request ids kept to answer a retried job with the same session (oldest forgotten first)")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
   app.add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval in milliseconds")
       ->check(CLI::Range(10, 60'000))
       ->capture_default_str();
   app.add_option("--time-scale", config.time_scale,
                  "Simulated seconds per real second: a 1-hour session lasts 3600/scale real seconds")
-      ->check(CLI::Range(0.001, 1e7))
+      ->check(grid::app::finite_range(0.001, 1e7))
       ->capture_default_str();
   grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");
   grid::app::add_log_level_flag(app, log_level);

@@ -25,6 +25,7 @@ struct SubstationConfig {
   std::string heartbeats_endpoint;  // the balancer's heartbeat SUB
   std::chrono::milliseconds heartbeat_interval{250};
   double time_scale = 1.0;
+  std::size_t remembered_requests = Station::default_remembered_requests;
 };
 
 class SubstationNode {

@@ -97,6 +97,48 @@ TEST_CASE("an unknown flag, a bad value or a missing required flag is a clear er
   CHECK(result.output.find("HOST:PORT") != std::string::npos);
 }
 
+TEST_CASE("issue 9.3: every decimal flag of every node refuses NaN and infinities with a clear error") {
+  const std::vector<std::string> substation{GRID_SUBSTATION_BIN, "--id", "x", "--balancer", "tcp://a:1",
+                                            "--heartbeats", "tcp://a:2"};
+  struct Case {
+    std::vector<std::string> base;
+    std::string flag;
+    std::string good;
+  };
+  const std::vector<Case> cases = {
+      {substation, "--capacity-kw", "100"},
+      {{GRID_SUBSTATION_BIN, "--id", "x", "--capacity-kw", "5", "--balancer", "tcp://a:1", "--heartbeats", "tcp://a:2"},
+       "--time-scale", "1"},
+      {{GRID_LOADGEN_BIN, "--target", "tcp://127.0.0.1:1", "--vehicles", "1"}, "--power-kw", "11"},
+      {{GRID_LOADGEN_BIN, "--target", "tcp://127.0.0.1:1", "--vehicles", "1"}, "--energy-kwh", "20"},
+      {{GRID_LOADGEN_BIN, "--target", "tcp://127.0.0.1:1", "--vehicles", "1"}, "--rate", "10"},
+      {{GRID_LOADGEN_BIN, "--target", "tcp://127.0.0.1:1", "--vehicles", "1"}, "--ramp-s", "1"},
+  };
+  for (const auto& c : cases) {
+    for (const std::string bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e999"}) {
+      CAPTURE(c.flag);
+      CAPTURE(bad);
+      auto args = c.base;
+      args.push_back(c.flag);
+      args.push_back(bad);
+      args.push_back("--help");  // a refused value fails before --help would print and exit 0
+      const auto result = run(args);
+      CHECK(result.exit_code != 0);
+      CHECK(result.output.find(c.flag) != std::string::npos);
+    }
+  }
+  // The loadgen's capacity weights go through the same check.
+  const auto result = run({GRID_LOADGEN_BIN, "--target", "tcp://127.0.0.1:1", "--vehicles", "1", "--capacity", "north=nan", "--help"});
+  CHECK(result.exit_code != 0);
+}
+
+TEST_CASE("issue 9.8: --liveness 1 is refused: one late heartbeat is jitter, not death") {
+  const auto result = run({GRID_BALANCER_BIN, "--liveness", "1"});
+  CHECK(result.exit_code != 0);
+  CHECK(result.output.find("liveness") != std::string::npos);
+  CHECK(run({GRID_BALANCER_BIN, "--help"}).output.find("at least 2") != std::string::npos);
+}
+
 TEST_CASE("a port that cannot be bound is a clear error at start, not a hang") {
   ChildProcess first("balancer", {GRID_BALANCER_BIN, "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
                                   "--heartbeats", "tcp://127.0.0.1:*", "--metrics", "127.0.0.1:0"});
