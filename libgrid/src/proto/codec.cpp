@@ -1,8 +1,10 @@
 #include "grid/proto/codec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <tuple>
+#include <utility>
 
 #include <msgpack.hpp>
 
@@ -119,17 +121,26 @@ bool valid(const Ping&) { return true; }
 bool valid(const Pong&) { return true; }
 bool valid(const CancelSession& m) { return valid_id(m.request_id) && (m.session_id.empty() || valid_id(m.session_id)); }
 
+// How bodies grow (docs/protocol.md, "Growing the protocol"): a field is only ever appended, and
+// a receiver takes a body with at least the fields every GRID1 peer sends (the message's required
+// count, for now all of its fields), reads the fields it knows, and skips what a newer peer
+// appended after them. A field added later must be optional: missing, it keeps its default.
+template <class M>
+inline constexpr std::size_t required_fields = std::tuple_size_v<decltype(fields(std::declval<M&>()))>;
+
 template <class M>
 Decoded decode_body(const msgpack::object& root) {
   M message;
   auto tuple = fields(message);
-  constexpr auto count = std::tuple_size_v<decltype(tuple)>;
-  if (root.type != msgpack::type::ARRAY || root.via.array.size != count) return DecodeError::wrong_shape;
+  constexpr auto known = std::tuple_size_v<decltype(tuple)>;
+  if (root.type != msgpack::type::ARRAY || root.via.array.size < required_fields<M>) return DecodeError::wrong_shape;
+  const std::size_t present = std::min<std::size_t>(root.via.array.size, known);
   const msgpack::object* items = root.via.array.ptr;
   const bool all_read = std::apply(
       [&](auto&... field) {
         std::size_t i = 0;
-        return (read(items[i++], field) && ...);
+        // A known field the sender did not send keeps its default.
+        return ((i >= present || read(items[i], field) ? (++i, true) : false) && ...);
       },
       tuple);
   if (!all_read) return DecodeError::wrong_shape;
