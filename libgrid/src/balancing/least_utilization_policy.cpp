@@ -2,16 +2,14 @@
 
 namespace grid::balancing {
 
-namespace {
-
 // The best row by walking capacity groups: within one capacity, a row's score and headroom both
 // follow its load, so the group's first eligible row is its best (rows of equal utilization can
 // still tie, and are compared), and once a row does not fit, no later row of its group does.
-const Substation* pick_by_groups(const LoadTable& table, const PickRequest& request) {
+const Substation* LeastUtilizationPolicy::pick_by_groups(const PickRequest& request) const {
   const Substation* best = nullptr;
   double group_best_u = 0;
   bool group_found = false;
-  table.for_each_by_capacity_group([&](const Substation& substation, bool first_in_group) {
+  index_.for_each_by_capacity_group([&](const Substation& substation, bool first_in_group) {
     if (first_in_group) group_found = false;
     const double u = substation.utilization();
     if (group_found && u > group_best_u) return false;
@@ -29,10 +27,9 @@ const Substation* pick_by_groups(const LoadTable& table, const PickRequest& requ
   return best;
 }
 
-}  // namespace
-
 const Substation* LeastUtilizationPolicy::pick(const LoadTable& table, const PickRequest& request,
                                                Random& /*random: deterministic policy*/) {
+  index_.follow(table);  // once per table: from then on the table keeps the index in step
   const Substation* best = nullptr;
   double best_score = 0;
   // Branch and bound over ascending current utilization u. A row's score (u once the request is
@@ -41,10 +38,10 @@ const Substation* LeastUtilizationPolicy::pick(const LoadTable& table, const Pic
   // The walk is short when loads differ, but covers most rows when utilizations sit within one
   // request's step of each other (the state this policy itself drives a grid to). So it gets a
   // budget of one visit per capacity group; past it, the group walk, which costs about that, wins.
-  const std::size_t budget = table.capacity_groups();
+  const std::size_t budget = index_.capacity_groups();
   std::size_t visited = 0;
   bool over_budget = false;
-  table.for_each_by_utilization([&](const Substation& substation) {
+  index_.for_each_by_utilization([&](const Substation& substation) {
     if (best != nullptr && substation.utilization() > best_score) return false;
     if (++visited > budget) {
       over_budget = true;
@@ -57,7 +54,7 @@ const Substation* LeastUtilizationPolicy::pick(const LoadTable& table, const Pic
     }
     return true;
   });
-  return over_budget ? pick_by_groups(table, request) : best;
+  return over_budget ? pick_by_groups(request) : best;
 }
 
 }  // namespace grid::balancing

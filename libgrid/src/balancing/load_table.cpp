@@ -35,6 +35,23 @@ LoadTable::LoadTable(Duration heartbeat_interval, int liveness) : interval_(hear
   ttl_ = heartbeat_interval * liveness;
 }
 
+LoadTable::~LoadTable() {
+  for (RowObserver* observer : observers_) observer->on_table_gone();
+}
+
+void LoadTable::add_observer(RowObserver& observer) const {
+  observers_.push_back(&observer);
+  for (std::size_t index = 0; index < rows_.size(); ++index) observer.on_row_changed(index, rows_[index].sub);
+}
+
+void LoadTable::remove_observer(RowObserver& observer) const {
+  std::erase(observers_, &observer);
+}
+
+void LoadTable::changed(RowIndex index) const {
+  for (RowObserver* observer : observers_) observer->on_row_changed(index, rows_[index].sub);
+}
+
 HeartbeatVerdict LoadTable::on_heartbeat(const SubstationReport& report, TimePoint now) {
   if (!valid_kw(report.capacity_kw) || !valid_kw(report.load_kw)) return HeartbeatVerdict::rejected;
 
@@ -77,7 +94,7 @@ HeartbeatVerdict LoadTable::on_heartbeat(const SubstationReport& report, TimePoi
     rows_[index].load_seq = report.seq;
   }
   touch(index, now);
-  reindex(index);
+  changed(index);
   return was_live ? HeartbeatVerdict::updated : HeartbeatVerdict::rejoined;
 }
 
@@ -96,7 +113,7 @@ void LoadTable::adopt_boot(RowIndex index, const SubstationReport& report, TimeP
   sub.active_sessions = report.active_sessions;
   row.load_seq = report.seq;
   touch(index, now);
-  reindex(index);
+  changed(index);
 }
 
 bool LoadTable::on_job_result(std::string_view id, double load_kw, std::uint32_t active_sessions,
@@ -127,7 +144,7 @@ bool LoadTable::apply_job_result(Row& row, double load_kw, std::uint32_t active_
     row.load_seq = after_seq;
   }
   touch(index, now);
-  reindex(index);
+  changed(index);
   return true;
 }
 
@@ -140,7 +157,7 @@ void LoadTable::reserve(std::string_view id, double kw) {
   if (row == nullptr || !valid_kw(kw)) return;
   // In whole watts, like every power the grid adds up: releases return it to exactly zero.
   row->sub.reserved_kw = power::to_kw(power::to_watts(row->sub.reserved_kw) + power::to_watts(kw));
-  reindex(static_cast<RowIndex>(row - rows_.data()));
+  changed(static_cast<RowIndex>(row - rows_.data()));
 }
 
 void LoadTable::release(std::string_view id, double kw) {
@@ -148,7 +165,7 @@ void LoadTable::release(std::string_view id, double kw) {
   if (row == nullptr || !valid_kw(kw)) return;
   const power::Watts left = power::to_watts(row->sub.reserved_kw) - power::to_watts(kw);
   row->sub.reserved_kw = left > 0 ? power::to_kw(left) : 0.0;
-  reindex(static_cast<RowIndex>(row - rows_.data()));
+  changed(static_cast<RowIndex>(row - rows_.data()));
 }
 
 std::vector<std::string> LoadTable::expire(TimePoint now) {
@@ -181,21 +198,8 @@ void LoadTable::make_live(RowIndex index) {
   row.sub.live = true;
   row.live_pos = live_.size();
   live_.push_back(index);
-  row.by_utilization = by_utilization_.emplace(row.sub.utilization(), index).first;
   row.by_deadline = by_deadline_.emplace(row.sub.last_heard + ttl_, index).first;
-  join_group(index);
-}
-
-void LoadTable::join_group(RowIndex index) {
-  Row& row = rows_[index];
-  row.group = by_capacity_.try_emplace(row.sub.capacity_kw).first;
-  row.in_group = row.group->second.emplace(row.by_utilization->first, index).first;
-}
-
-void LoadTable::leave_group(RowIndex index) {
-  Row& row = rows_[index];
-  row.group->second.erase(row.in_group);
-  if (row.group->second.empty()) by_capacity_.erase(row.group);  // the count says how many capacities live
+  changed(index);
 }
 
 void LoadTable::make_dead(RowIndex index) {
@@ -205,12 +209,11 @@ void LoadTable::make_dead(RowIndex index) {
   live_[row.live_pos] = moved;
   rows_[moved].live_pos = row.live_pos;
   live_.pop_back();
-  leave_group(index);
-  by_utilization_.erase(row.by_utilization);
   by_deadline_.erase(row.by_deadline);
   row.live_pos = not_live;
   row.sub.live = false;
   row.boot_pinned = false;  // the process we kept is gone: whoever speaks next is adopted
+  changed(index);
 }
 
 void LoadTable::touch(RowIndex index, TimePoint now) {
@@ -225,29 +228,6 @@ void LoadTable::touch(RowIndex index, TimePoint now) {
   auto node = by_deadline_.extract(row.by_deadline);
   node.value().first = now + ttl_;
   row.by_deadline = by_deadline_.insert(by_deadline_.end(), std::move(node));
-}
-
-void LoadTable::reindex(RowIndex index) {
-  Row& row = rows_[index];
-  if (!row.sub.live) return;
-  const double utilization = row.sub.utilization();
-  if (row.group->first != row.sub.capacity_kw) {  // a heartbeat reported another capacity
-    leave_group(index);
-    if (row.by_utilization->first != utilization) {
-      auto node = by_utilization_.extract(row.by_utilization);
-      node.value().first = utilization;
-      row.by_utilization = by_utilization_.insert(std::move(node)).position;
-    }
-    join_group(index);
-    return;
-  }
-  if (row.by_utilization->first == utilization) return;
-  auto node = by_utilization_.extract(row.by_utilization);
-  node.value().first = utilization;
-  row.by_utilization = by_utilization_.insert(std::move(node)).position;
-  auto member = row.group->second.extract(row.in_group);
-  member.value().first = utilization;
-  row.in_group = row.group->second.insert(std::move(member)).position;
 }
 
 }  // namespace grid::balancing

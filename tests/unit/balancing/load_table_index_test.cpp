@@ -1,5 +1,7 @@
-// The table's derived structures (live list, utilization index, deadlines) against a brute-force
-// recomputation from the rows, after every one of thousands of random operations.
+// The table's derived structures (live list, deadlines) and least-utilization's index that follows
+// it, against a brute-force recomputation from the rows, after every one of thousands of random
+// operations. One index follows from the start, another from the middle of the run (it must be
+// rebuilt from the rows the table already holds).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,16 +14,55 @@
 #include <vector>
 
 #include "grid/balancing/load_table.h"
+#include "grid/balancing/utilization_index.h"
 #include "grid/util/clock.h"
 
 using namespace std::chrono_literals;
 using grid::balancing::LoadTable;
 using grid::balancing::Substation;
 using grid::balancing::SubstationReport;
+using grid::balancing::UtilizationIndex;
 
 namespace {
 
-void check_consistent(const LoadTable& table, grid::TimePoint now, bool just_expired) {
+void check_index(const UtilizationIndex& index, const std::set<const Substation*>& live_rows) {
+  std::vector<const Substation*> by_utilization;
+  double previous = -1;
+  bool ascending = true;
+  index.for_each_by_utilization([&](const Substation& row) {
+    by_utilization.push_back(&row);
+    ascending = ascending && row.utilization() >= previous;
+    previous = row.utilization();
+    return true;
+  });
+  CHECK(ascending);
+  CHECK(by_utilization.size() == live_rows.size());
+  CHECK(std::set<const Substation*>(by_utilization.begin(), by_utilization.end()) == live_rows);
+
+  std::set<const Substation*> grouped;
+  std::set<double> capacities;
+  double group_capacity = -1;
+  double group_previous = -1;
+  bool grouped_right = true;
+  index.for_each_by_capacity_group([&](const Substation& row, bool first) {
+    if (first) {
+      grouped_right = grouped_right && row.capacity_kw > group_capacity;
+      group_capacity = row.capacity_kw;
+      group_previous = -1;
+    }
+    grouped_right = grouped_right && row.capacity_kw == group_capacity && row.utilization() >= group_previous;
+    group_previous = row.utilization();
+    grouped.insert(&row);
+    capacities.insert(row.capacity_kw);
+    return true;
+  });
+  CHECK(grouped_right);
+  CHECK(grouped == live_rows);
+  CHECK(index.capacity_groups() == capacities.size());
+}
+
+void check_consistent(const LoadTable& table, grid::TimePoint now, bool just_expired,
+                      const std::vector<const UtilizationIndex*>& indexes) {
   std::set<const Substation*> live_rows;
   std::optional<grid::TimePoint> earliest;
   table.for_each([&](const Substation& row) {
@@ -37,18 +78,7 @@ void check_consistent(const LoadTable& table, grid::TimePoint now, bool just_exp
   for (std::size_t i = 0; i < table.live_count(); ++i) by_position.insert(&table.live(i));
   CHECK(by_position == live_rows);
 
-  std::vector<const Substation*> by_utilization;
-  double previous = -1;
-  bool ascending = true;
-  table.for_each_by_utilization([&](const Substation& row) {
-    by_utilization.push_back(&row);
-    ascending = ascending && row.utilization() >= previous;
-    previous = row.utilization();
-    return true;
-  });
-  CHECK(ascending);
-  CHECK(by_utilization.size() == live_rows.size());
-  CHECK(std::set<const Substation*>(by_utilization.begin(), by_utilization.end()) == live_rows);
+  for (const auto* index : indexes) check_index(*index, live_rows);
   CHECK(table.next_expiry() == earliest);
 }
 
@@ -63,6 +93,10 @@ TEST_CASE("live list, utilization index and deadlines match brute force after ra
 
   grid::FakeClock clock;
   LoadTable table(1s, 3);
+  UtilizationIndex from_start;
+  from_start.follow(table);
+  UtilizationIndex from_middle;
+  std::vector<const UtilizationIndex*> indexes{&from_start};
   struct Known {
     std::uint64_t boot = 1;
     std::uint64_t seq = 0;
@@ -74,6 +108,10 @@ TEST_CASE("live list, utilization index and deadlines match brute force after ra
   std::size_t expired = 0;
   for (int op = 0; op < 5000; ++op) {
     CAPTURE(op);
+    if (op == 2500) {
+      from_middle.follow(table);
+      indexes.push_back(&from_middle);
+    }
     const std::string& id = ids[below(ids.size())];
     Known& state = known[id];
     bool just_expired = false;
@@ -101,10 +139,28 @@ TEST_CASE("live list, utilization index and deadlines match brute force after ra
         just_expired = true;
         break;
     }
-    check_consistent(table, clock.now(), just_expired);
+    check_consistent(table, clock.now(), just_expired, indexes);
   }
   // The walk must have exercised deaths and revivals, not only updates.
   CHECK(table.size() == ids.size());
   CHECK(expired > 20);
   CHECK(table.live_count() > 0);
+}
+
+TEST_CASE("an index outlives its table safely, and a table outlives its index safely") {
+  UtilizationIndex index;
+  {
+    LoadTable table(1s, 3);
+    index.follow(table);
+    table.on_heartbeat(SubstationReport{"a", 1, 1, 100, 10, 1}, grid::TimePoint{});
+    CHECK(index.size() == 1);
+  }
+  CHECK(index.size() == 0);  // told that the table is gone
+  LoadTable table(1s, 3);
+  {
+    UtilizationIndex short_lived;
+    short_lived.follow(table);
+  }
+  table.on_heartbeat(SubstationReport{"a", 1, 1, 100, 10, 1}, grid::TimePoint{});  // no dangling observer
+  CHECK(table.size() == 1);
 }

@@ -3,17 +3,17 @@
 //
 // Thread-safety: none. The balancer's single thread owns the table; nothing here locks.
 //
-// Costs: a heartbeat, job result, reservation or release is one hash lookup plus O(log n) index
-// maintenance and allocates nothing once a substation has joined (index nodes are re-used through
-// node extraction). The default policy walks the utilization index from the bottom and stops early
-// instead of scanning every substation per request; where that walk would be long (utilizations
-// close together, as a balanced grid has them), it walks the capacity groups instead.
+// It holds rows, liveness and reservations, and tells observers of every change to a row; a policy
+// that needs an ordering of its own keeps it (least-utilization's indexes live in that policy).
+//
+// Costs: a heartbeat, job result, reservation or release is one hash lookup, an O(log n) deadline
+// update when it proves life, and one call per observer; it allocates nothing once a substation
+// has joined (index nodes are re-used through node extraction).
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -78,11 +78,27 @@ enum class HeartbeatVerdict {
 
 std::string_view to_string(HeartbeatVerdict verdict);
 
+// Told about every change to a row, after it happened (Envoy's "host set updated"): a policy that
+// keeps an index of its own (least-utilization) keeps it in step here, so the table itself knows
+// nothing of how policies order substations.
+class RowObserver {
+public:
+  virtual ~RowObserver() = default;
+  // The row joined, came back, died, or its load, reservation or capacity changed.
+  virtual void on_row_changed(std::size_t index, const Substation& substation) = 0;
+  // The table is being destroyed: forget it, and do not remove yourself from it.
+  virtual void on_table_gone() = 0;
+};
+
 class LoadTable {
 public:
   // A substation is dead after `liveness` heartbeat intervals without any message from it.
   // Throws std::invalid_argument unless heartbeat_interval > 0 and liveness >= 1.
   LoadTable(Duration heartbeat_interval, int liveness);
+  ~LoadTable();
+  // Observers hold its address: a table stays where it was made.
+  LoadTable(const LoadTable&) = delete;
+  LoadTable& operator=(const LoadTable&) = delete;
 
   HeartbeatVerdict on_heartbeat(const SubstationReport& report, TimePoint now);
 
@@ -131,36 +147,19 @@ public:
     for (const Row& row : rows_) fn(row.sub);
   }
 
-  // Live rows in ascending utilization (ties in join order); fn returns false to stop early.
-  template <class Fn>
-  void for_each_by_utilization(Fn&& fn) const {
-    for (const auto& entry : by_utilization_) {
-      if (!fn(rows_[entry.second].sub)) return;
-    }
-  }
+  // The row at a stable index (rows are never removed; the index is a row's position in join
+  // order, what observers are told).
+  const Substation& row(std::size_t index) const { return rows_[index].sub; }
 
-  // Live rows grouped by exact capacity (groups in ascending capacity), each group in ascending
-  // utilization (ties in join order). fn(row, first_in_group) returns false to skip the rest of
-  // its group. Within one capacity, utilization orders rows by load, so a policy can stop a group
-  // at its first fitting row: the cost follows the number of capacities, not of substations.
-  template <class Fn>
-  void for_each_by_capacity_group(Fn&& fn) const {
-    for (const auto& entry : by_capacity_) {
-      bool first = true;
-      for (const auto& member : entry.second) {
-        if (!fn(rows_[member.second].sub, first)) break;
-        first = false;
-      }
-    }
-  }
-  // Distinct capacities among live rows.
-  std::size_t capacity_groups() const { return by_capacity_.size(); }
+  // Tells `observer` about every row now, then about every change to a row as it happens.
+  // Observing does not change what the table holds, so it works on a const table. An observer
+  // must be removed before it is destroyed; a table being destroyed tells its observers first.
+  void add_observer(RowObserver& observer) const;
+  void remove_observer(RowObserver& observer) const;
 
 private:
   using RowIndex = std::size_t;
-  using UtilizationIndex = std::set<std::pair<double, RowIndex>>;
   using DeadlineIndex = std::set<std::pair<TimePoint, RowIndex>>;
-  using CapacityIndex = std::map<double, UtilizationIndex>;  // capacity -> its live rows
   static constexpr std::size_t not_live = std::numeric_limits<std::size_t>::max();
 
   struct Row {
@@ -174,19 +173,15 @@ private:
     TimePoint boot_changed_at{};
     bool boot_pinned = false;
     std::size_t live_pos = not_live;
-    UtilizationIndex::iterator by_utilization;  // valid while live
-    DeadlineIndex::iterator by_deadline;        // valid while live
-    CapacityIndex::iterator group;              // valid while live
-    UtilizationIndex::iterator in_group;        // valid while live
+    DeadlineIndex::iterator by_deadline;  // valid while live
   };
 
   Row* lookup(std::string_view id);
   void make_live(RowIndex index);
   void make_dead(RowIndex index);
   void touch(RowIndex index, TimePoint now);  // proof of life: new deadline, revived if dead
-  void reindex(RowIndex index);               // after load, reserved or capacity changed
-  void join_group(RowIndex index);
-  void leave_group(RowIndex index);
+  void changed(RowIndex index) const;         // tells the observers
+
   void adopt_boot(RowIndex index, const SubstationReport& report, TimePoint now);
   bool apply_job_result(Row& row, double load_kw, std::uint32_t active_sessions,
                         std::uint64_t after_seq, TimePoint now);
@@ -196,9 +191,8 @@ private:
   std::vector<Row> rows_;
   std::unordered_map<std::string, RowIndex, IdHash, std::equal_to<>> index_by_id_;
   std::vector<RowIndex> live_;
-  UtilizationIndex by_utilization_;
   DeadlineIndex by_deadline_;
-  CapacityIndex by_capacity_;
+  mutable std::vector<RowObserver*> observers_;
 };
 
 }  // namespace grid::balancing
