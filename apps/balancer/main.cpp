@@ -15,11 +15,6 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   auto& grid = config.grid;
   auto& dispatch = config.dispatch;
-  auto heartbeat_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(grid.heartbeat_interval).count());
-  auto dispatch_timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(dispatch.dispatch_timeout).count());
-  auto eject_base_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(grid.ejection.base).count());
-  auto eject_max_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(grid.ejection.longest).count());
-  int warmup_ms = -1;
 
   CLI::App app{"grid-balancer: routes every EV charge request to a substation that can take it, from a live load "
                "table fed by the substations' heartbeats"};
@@ -32,34 +27,32 @@ int main(int argc, char** argv) {
   app.add_option("--policy", config.policy, "How to pick a substation for a request")
       ->check(CLI::IsMember(grid::balancing::policy_names()))
       ->capture_default_str();
-  app.add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval the substations use, in milliseconds")
-      ->check(CLI::Range(10, 60'000))
-      ->capture_default_str();
+  grid::app::add_milliseconds_flag(app, "--heartbeat-ms", grid.heartbeat_interval,
+                                   "Heartbeat interval the substations use, in milliseconds", 10, 60'000);
   app.add_option("--liveness", grid.liveness,
                  "Heartbeat intervals without a word after which a substation is dead (at least 2: one late "
                  "heartbeat is jitter, not death)")
       ->check(CLI::Range(2, 100))
       ->capture_default_str();
-  app.add_option("--dispatch-timeout-ms", dispatch_timeout_ms,
-                 "How long to wait for a substation's answer before trying another, in milliseconds")
-      ->check(CLI::Range(10, 60'000))
-      ->capture_default_str();
-  app.add_option("--warmup-ms", warmup_ms,
-                 "After start, hold requests this long so every live substation has reported its load first "
-                 "(default: two heartbeat intervals)")
+  grid::app::add_milliseconds_flag(app, "--dispatch-timeout-ms", dispatch.dispatch_timeout,
+                                   "How long to wait for a substation's answer before trying another, in milliseconds",
+                                   10, 60'000);
+  app.add_option_function<int>(
+         "--warmup-ms", [&config](int ms) { config.warmup = std::chrono::milliseconds(ms); },
+         "After start, hold requests this long so every live substation has reported its load first "
+         "(default: two heartbeat intervals)")
       ->check(CLI::Range(0, 60'000));
   app.add_option("--eject-after", grid.ejection.consecutive_failures,
                  "Jobs in a row a substation may fail (no answer in time, or unreachable) before it is taken out "
                  "of routing; 0 never ejects")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
-  app.add_option("--eject-base-ms", eject_base_ms,
-                 "How long a first ejection lasts, in milliseconds; each further one lasts this much longer")
-      ->check(CLI::Range(10, 3'600'000))
-      ->capture_default_str();
-  app.add_option("--eject-max-ms", eject_max_ms, "The longest an ejection lasts, in milliseconds")
-      ->check(CLI::Range(10, 86'400'000))
-      ->capture_default_str();
+  grid::app::add_milliseconds_flag(app, "--eject-base-ms", grid.ejection.base,
+                                   "How long a first ejection lasts, in milliseconds; each further one lasts this "
+                                   "much longer",
+                                   10, 3'600'000);
+  grid::app::add_milliseconds_flag(app, "--eject-max-ms", grid.ejection.longest,
+                                   "The longest an ejection lasts, in milliseconds", 10, 86'400'000);
   app.add_option("--max-ejected-percent", grid.ejection.max_ejected_percent,
                  "The most of the live substations ejected at once, in percent (one may always be)")
       ->check(CLI::Range(0, 100))
@@ -78,11 +71,6 @@ int main(int argc, char** argv) {
   grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
-  grid.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
-  dispatch.dispatch_timeout = std::chrono::milliseconds(dispatch_timeout_ms);
-  grid.ejection.base = std::chrono::milliseconds(eject_base_ms);
-  grid.ejection.longest = std::chrono::milliseconds(eject_max_ms);
-  if (warmup_ms >= 0) config.warmup = std::chrono::milliseconds(warmup_ms);
 
   grid::setup_logging("balancer", log_level);
   grid::block_shutdown_signals();

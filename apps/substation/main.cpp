@@ -16,7 +16,6 @@ int main(int argc, char** argv) {
   grid::substation::SubstationConfig config;
   std::string metrics = "0.0.0.0:9101";
   std::string log_level = "info";
-  int heartbeat_ms = 250;
 
   CLI::App app{"grid-substation: a substation that admits charging sessions up to its capacity and publishes its "
                "load to the balancer"};
@@ -36,9 +35,8 @@ int main(int argc, char** argv) {
                  "Admitted request ids kept to answer a retried job with the same session (oldest forgotten first)")
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
-  app.add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval in milliseconds")
-      ->check(CLI::Range(10, 60'000))
-      ->capture_default_str();
+  grid::app::add_milliseconds_flag(app, "--heartbeat-ms", config.heartbeat_interval, "Heartbeat interval in milliseconds",
+                                   10, 60'000);
   app.add_option("--time-scale", config.time_scale,
                  "Simulated seconds per real second: a 1-hour session lasts 3600/scale real seconds")
       ->check(grid::app::finite_range(0.001, 1e7))
@@ -46,7 +44,6 @@ int main(int argc, char** argv) {
   grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
-  config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
 
   grid::setup_logging("substation:" + config.id, log_level);
   grid::block_shutdown_signals();
