@@ -1,0 +1,17 @@
+#pragma once
+// Allocation policy "fcfs": first come, first served: the baseline of the charging literature; each session in arrival order gets up to its maximum.
+// Thread-safety: immutable; safe from any thread.
+
+#include "grid/allocation/policy.h"
+
+namespace grid::allocation {
+
+class FirstComeFirstServedPolicy final : public AllocationPolicy {
+public:
+  static constexpr std::string_view policy_name = "fcfs";
+  std::string_view name() const override { return policy_name; }
+  bool before(const SessionDemand& a, const SessionDemand& b) const override;
+  Sharing sharing() const override { return Sharing::in_order; }
+};
+
+}  // namespace grid::allocation

@@ -1,0 +1,23 @@
+#pragma once
+// Allocation policies by name: the substation's --allocation flag and every test that covers "all
+// policies" go through here, so a new policy is one file pair plus one line in the registry.
+// Thread-safety: safe from any thread (immutable after first use).
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grid/allocation/policy.h"
+
+namespace grid::allocation {
+
+inline constexpr std::string_view default_policy = "equal-share";
+
+// Throws std::invalid_argument naming the known policies when `name` is not one of them.
+std::unique_ptr<AllocationPolicy> make_policy(std::string_view name);
+
+// The registered names, sorted.
+const std::vector<std::string>& policy_names();
+
+}  // namespace grid::allocation
