@@ -19,17 +19,28 @@ template <class M, class T>
 concept Is = std::same_as<std::remove_const_t<M>, T>;
 
 template <Is<Heartbeat> M>
-auto fields(M& m) { return std::tie(m.substation_id, m.boot, m.seq, m.capacity_kw, m.load_kw, m.active_sessions); }
+auto fields(M& m) {
+  return std::tie(m.substation_id, m.boot, m.seq, m.capacity_kw, m.load_kw, m.active_sessions, m.limit_kw, m.min_kw,
+                  m.demand_kw, m.energy_wanted_kwh, m.due_kw, m.paused_sessions);
+}
 template <Is<ChargeRequest> M>
-auto fields(M& m) { return std::tie(m.request_id, m.vehicle_id, m.power_kw, m.energy_kwh); }
+auto fields(M& m) {
+  return std::tie(m.request_id, m.vehicle_id, m.power_kw, m.energy_kwh, m.min_power_kw, m.departs_in_s, m.priority);
+}
 template <Is<ChargeReply> M>
-auto fields(M& m) { return std::tie(m.request_id, m.outcome, m.session_id, m.substation_id, m.power_kw, m.reason); }
+auto fields(M& m) {
+  return std::tie(m.request_id, m.outcome, m.session_id, m.substation_id, m.power_kw, m.reason, m.min_power_kw,
+                  m.departs_in_s);
+}
 template <Is<ChargeJob> M>
-auto fields(M& m) { return std::tie(m.job_id, m.request_id, m.vehicle_id, m.power_kw, m.energy_kwh); }
+auto fields(M& m) {
+  return std::tie(m.job_id, m.request_id, m.vehicle_id, m.power_kw, m.energy_kwh, m.min_power_kw, m.departs_in_s,
+                  m.priority);
+}
 template <Is<JobResult> M>
 auto fields(M& m) {
   return std::tie(m.job_id, m.request_id, m.accepted, m.session_id, m.reason, m.load_kw, m.active_sessions,
-                  m.after_seq, m.boot);
+                  m.after_seq, m.boot, m.power_kw, m.min_power_kw);
 }
 template <Is<Ping> M>
 auto fields(M& m) { return std::tie(m.nonce); }
@@ -37,6 +48,41 @@ template <Is<Pong> M>
 auto fields(M& m) { return std::tie(m.nonce, m.live_substations); }
 template <Is<CancelSession> M>
 auto fields(M& m) { return std::tie(m.request_id, m.session_id); }
+template <Is<SessionQuery> M>
+auto fields(M& m) { return std::tie(m.request_id, m.session_id, m.stop); }
+template <Is<SessionState> M>
+auto fields(M& m) {
+  return std::tie(m.request_id, m.found, m.session_id, m.status, m.power_kw, m.energy_kwh, m.delivered_kwh,
+                  m.min_power_kw, m.max_power_kw, m.departs_in_s, m.completes_in_s);
+}
+template <Is<SetLimit> M>
+auto fields(M& m) { return std::tie(m.request_id, m.substation_id, m.limit_kw, m.duration_s); }
+template <Is<LimitAck> M>
+auto fields(M& m) {
+  return std::tie(m.request_id, m.substation_id, m.applied, m.limit_kw, m.capacity_kw, m.expires_in_s, m.reason);
+}
+template <Is<SubstationsQuery> M>
+auto fields(M& m) { return std::tie(m.request_id); }
+template <Is<SubstationInfo> M>
+auto fields(M& m) {
+  return std::tie(m.request_id, m.index, m.total, m.substation_id, m.live, m.ejected, m.capacity_kw, m.limit_kw,
+                  m.allocated_kw, m.sessions, m.paused_sessions);
+}
+
+// The fields every GRID1 peer sends: the messages as first defined. Fields appended since are
+// optional (see decode_body). New messages require all of theirs.
+template <class M>
+inline constexpr std::size_t required_fields = std::tuple_size_v<decltype(fields(std::declval<M&>()))>;
+template <>
+inline constexpr std::size_t required_fields<Heartbeat> = 6;
+template <>
+inline constexpr std::size_t required_fields<ChargeRequest> = 4;
+template <>
+inline constexpr std::size_t required_fields<ChargeReply> = 6;
+template <>
+inline constexpr std::size_t required_fields<ChargeJob> = 5;
+template <>
+inline constexpr std::size_t required_fields<JobResult> = 9;
 
 // Packs straight into a std::string, so a caller's buffer (kept across messages) is reused.
 struct StringBuffer {
@@ -51,6 +97,7 @@ void write(Packer& p, std::uint32_t v) { p.pack_uint32(v); }
 void write(Packer& p, double v) { p.pack_double(v); }
 void write(Packer& p, bool v) { v ? p.pack_true() : p.pack_false(); }
 void write(Packer& p, Outcome v) { p.pack_uint8(static_cast<std::uint8_t>(v)); }
+void write(Packer& p, SessionStatus v) { p.pack_uint8(static_cast<std::uint8_t>(v)); }
 
 bool read(const msgpack::object& o, std::string& v) {
   if (o.type != msgpack::type::STR) return false;
@@ -87,47 +134,87 @@ bool read(const msgpack::object& o, Outcome& v) {
   return true;
 }
 
+bool read(const msgpack::object& o, SessionStatus& v) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > static_cast<std::uint64_t>(SessionStatus::stopped)) {
+    return false;
+  }
+  v = static_cast<SessionStatus>(o.via.u64);
+  return true;
+}
+
 bool positive_at_most(double v, double high) { return std::isfinite(v) && v > 0 && v <= high; }
 bool non_negative_at_most(double v, double high) { return std::isfinite(v) && v >= 0 && v <= high; }
 bool short_text(const std::string& s, std::size_t limit) { return s.size() <= limit; }
 
+bool optional_id(const std::string& id) { return id.empty() || valid_id(id); }
+bool optional_session_id(const std::string& id) { return id.empty() || valid_session_id(id); }
+bool kw(double v) { return non_negative_at_most(v, limits::max_capacity_kw); }
+bool session_kw(double v) { return non_negative_at_most(v, limits::max_power_kw); }
+bool seconds(double v) { return non_negative_at_most(v, limits::max_seconds); }
+
 bool valid(const Heartbeat& m) {
-  return valid_id(m.substation_id) && positive_at_most(m.capacity_kw, limits::max_capacity_kw) &&
-         non_negative_at_most(m.load_kw, limits::max_capacity_kw) && m.active_sessions <= limits::max_active_sessions;
+  return valid_id(m.substation_id) && positive_at_most(m.capacity_kw, limits::max_capacity_kw) && kw(m.load_kw) &&
+         m.active_sessions <= limits::max_active_sessions && kw(m.limit_kw) && kw(m.min_kw) &&
+         non_negative_at_most(m.demand_kw, limits::max_demand_kw) &&
+         non_negative_at_most(m.energy_wanted_kwh, limits::max_demand_kwh) &&
+         non_negative_at_most(m.due_kw, limits::max_demand_kw) && m.paused_sessions <= m.active_sessions;
+}
+bool valid_charge(const std::string& vehicle_id, double power_kw, double energy_kwh, double min_power_kw,
+                  double departs_in_s, std::uint32_t priority) {
+  return valid_id(vehicle_id) && positive_at_most(power_kw, limits::max_power_kw) &&
+         positive_at_most(energy_kwh, limits::max_energy_kwh) && non_negative_at_most(min_power_kw, power_kw) &&
+         seconds(departs_in_s) && priority <= limits::max_priority;
 }
 bool valid(const ChargeRequest& m) {
-  return valid_id(m.request_id) && valid_id(m.vehicle_id) && positive_at_most(m.power_kw, limits::max_power_kw) &&
-         positive_at_most(m.energy_kwh, limits::max_energy_kwh);
+  return valid_id(m.request_id) &&
+         valid_charge(m.vehicle_id, m.power_kw, m.energy_kwh, m.min_power_kw, m.departs_in_s, m.priority);
 }
 bool valid(const ChargeReply& m) {
   if (!valid_id(m.request_id) || !short_text(m.reason, limits::max_reason_bytes)) return false;
-  if (m.outcome != Outcome::charging) {
-    // Unused when not charging, but still bounded: a NaN or a raw id must not pass as a valid message.
-    return non_negative_at_most(m.power_kw, limits::max_power_kw) && (m.session_id.empty() || valid_id(m.session_id)) &&
-           (m.substation_id.empty() || valid_id(m.substation_id));
-  }
-  return valid_id(m.session_id) && valid_id(m.substation_id) && positive_at_most(m.power_kw, limits::max_power_kw);
+  // Every field bounded even where unused: a NaN or a raw id must not pass as a valid message.
+  if (!session_kw(m.power_kw) || !session_kw(m.min_power_kw) || !seconds(m.departs_in_s)) return false;
+  if (m.outcome != Outcome::charging) return optional_session_id(m.session_id) && optional_id(m.substation_id);
+  return valid_session_id(m.session_id) && valid_id(m.substation_id);  // power 0: admitted, paused
 }
 bool valid(const ChargeJob& m) {
-  return valid_id(m.request_id) && valid_id(m.vehicle_id) && positive_at_most(m.power_kw, limits::max_power_kw) &&
-         positive_at_most(m.energy_kwh, limits::max_energy_kwh);
+  return valid_id(m.request_id) &&
+         valid_charge(m.vehicle_id, m.power_kw, m.energy_kwh, m.min_power_kw, m.departs_in_s, m.priority);
 }
 bool valid(const JobResult& m) {
-  return valid_id(m.request_id) && (m.accepted ? valid_id(m.session_id) : m.session_id.empty()) &&
-         short_text(m.reason, limits::max_reason_bytes) && non_negative_at_most(m.load_kw, limits::max_capacity_kw) &&
-         m.active_sessions <= limits::max_active_sessions;
+  return valid_id(m.request_id) && (m.accepted ? valid_session_id(m.session_id) : m.session_id.empty()) &&
+         short_text(m.reason, limits::max_reason_bytes) && kw(m.load_kw) &&
+         m.active_sessions <= limits::max_active_sessions && session_kw(m.power_kw) && session_kw(m.min_power_kw);
 }
 bool valid(const Ping&) { return true; }
 bool valid(const Pong&) { return true; }
-bool valid(const CancelSession& m) { return valid_id(m.request_id) && (m.session_id.empty() || valid_id(m.session_id)); }
+bool valid(const CancelSession& m) { return valid_id(m.request_id) && optional_session_id(m.session_id); }
+bool valid(const SessionQuery& m) { return valid_id(m.request_id) && valid_session_id(m.session_id); }
+bool valid(const SessionState& m) {
+  if (!valid_id(m.request_id)) return false;
+  if (!m.found) return optional_session_id(m.session_id);
+  return valid_session_id(m.session_id) && session_kw(m.power_kw) && non_negative_at_most(m.energy_kwh, limits::max_energy_kwh) &&
+         non_negative_at_most(m.delivered_kwh, limits::max_energy_kwh) && session_kw(m.min_power_kw) &&
+         session_kw(m.max_power_kw) && seconds(m.departs_in_s) && seconds(m.completes_in_s);
+}
+bool valid(const SetLimit& m) {
+  return valid_id(m.request_id) && valid_id(m.substation_id) && kw(m.limit_kw) && seconds(m.duration_s);
+}
+bool valid(const LimitAck& m) {
+  return valid_id(m.request_id) && valid_id(m.substation_id) && kw(m.limit_kw) && kw(m.capacity_kw) &&
+         seconds(m.expires_in_s) && short_text(m.reason, limits::max_reason_bytes);
+}
+bool valid(const SubstationsQuery& m) { return valid_id(m.request_id); }
+bool valid(const SubstationInfo& m) {
+  if (!valid_id(m.request_id) || m.index > m.total || m.total > limits::max_substations) return false;
+  if (m.total == 0) return m.substation_id.empty();
+  return m.index < m.total && valid_id(m.substation_id) && kw(m.capacity_kw) && kw(m.limit_kw) &&
+         kw(m.allocated_kw) && m.sessions <= limits::max_active_sessions && m.paused_sessions <= m.sessions;
+}
 
 // How bodies grow (docs/protocol.md, "Growing the protocol"): a field is only ever appended, and
 // a receiver takes a body with at least the fields every GRID1 peer sends (the message's required
-// count, for now all of its fields), reads the fields it knows, and skips what a newer peer
-// appended after them. A field added later must be optional: missing, it keeps its default.
-template <class M>
-inline constexpr std::size_t required_fields = std::tuple_size_v<decltype(fields(std::declval<M&>()))>;
-
+// count), reads the fields it knows, and skips what a newer peer appended after them. A field
+// added later must be optional: missing, it keeps its default.
 template <class M>
 Decoded decode_body(const msgpack::object& root) {
   M message;
@@ -179,13 +266,18 @@ std::string_view reason_label(DecodeError error) {
   return "unknown";
 }
 
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > limits::max_id_bytes) return false;
+namespace {
+bool printable(std::string_view id, std::size_t longest) {
+  if (id.empty() || id.size() > longest) return false;
   for (const char c : id) {
     if (c < 0x20 || c > 0x7e) return false;
   }
   return true;
 }
+}  // namespace
+
+bool valid_id(std::string_view id) { return printable(id, limits::max_id_bytes); }
+bool valid_session_id(std::string_view id) { return printable(id, limits::max_session_id_bytes); }
 
 Command encode_into(const Message& message, std::string& body) {
   body.clear();
@@ -236,6 +328,12 @@ Decoded decode(std::string_view protocol, std::string_view command, std::string_
     case Command::ping: return decode_body<Ping>(root);
     case Command::pong: return decode_body<Pong>(root);
     case Command::cancel_session: return decode_body<CancelSession>(root);
+    case Command::session_query: return decode_body<SessionQuery>(root);
+    case Command::session_state: return decode_body<SessionState>(root);
+    case Command::set_limit: return decode_body<SetLimit>(root);
+    case Command::limit_ack: return decode_body<LimitAck>(root);
+    case Command::substations_query: return decode_body<SubstationsQuery>(root);
+    case Command::substation_info: return decode_body<SubstationInfo>(root);
   }
   return DecodeError::unknown_command;
 }

@@ -25,6 +25,19 @@ TEST_CASE("every message survives a round trip") {
       Pong{99, 3},
       CancelSession{"req-1", ""},
       CancelSession{"req-1", "north-7"},
+      Heartbeat{"north", 1, 2, 150.0, 30.0, 4, 120.0, 5.6, 44.0, 80.5, 12.5, 1},
+      ChargeRequest{"req-4", "EV-7", 11.0, 30.0, 1.4, 7200, 3},
+      ChargeReply{"req-4", Outcome::charging, "north.0a0b0c0d-1", "north", 0.0, "", 1.4, 7200},
+      ChargeJob{9, "req-4", "EV-7", 11.0, 30.0, 1.4, 7200, 3},
+      JobResult{9, "req-4", true, "north.0a0b0c0d-1", "", 30.0, 4, 41, 99, 3.5, 1.4},
+      SessionQuery{"q-1", "north.0a0b0c0d-1", true},
+      SessionState{"q-1", true, "north.0a0b0c0d-1", SessionStatus::paused, 0.0, 30.0, 12.5, 1.4, 11.0, 3600, 0},
+      SessionState{"q-2", false, "", SessionStatus::charging, 0, 0, 0, 0, 0, 0, 0},
+      SetLimit{"l-1", "north", 80.0, 3600},
+      LimitAck{"l-1", "north", true, 80.0, 150.0, 3600, ""},
+      SubstationsQuery{"s-1"},
+      SubstationInfo{"s-1", 0, 2, "north", true, false, 150.0, 120.0, 30.0, 4, 1},
+      SubstationInfo{"s-2", 0, 0, "", false, false, 0, 0, 0, 0, 0},
   };
   for (const auto& message : messages) {
     CAPTURE(message.index());
@@ -32,6 +45,36 @@ TEST_CASE("every message survives a round trip") {
     REQUIRE(std::holds_alternative<Message>(decoded));
     CHECK(std::get<Message>(decoded) == message);
   }
+}
+
+TEST_CASE("a GRID1 peer's shorter bodies still decode: the fields appended since keep their defaults") {
+  // A heartbeat as the first release sent it: six fields.
+  // [ "north", 1, 2, 100.0 (float64), 0, 0 ]
+  const std::string old_heartbeat(
+      "\x96"
+      "\xa5north"
+      "\x01\x02"
+      "\xcb\x40\x59\x00\x00\x00\x00\x00\x00"
+      "\x00\x00",
+      20);
+  const auto decoded = decode(protocol_id, command_byte(Command::heartbeat), old_heartbeat);
+  REQUIRE(std::holds_alternative<Message>(decoded));
+  const auto& heartbeat = std::get<Heartbeat>(std::get<Message>(decoded));
+  CHECK(heartbeat.capacity_kw == 100.0);
+  CHECK(heartbeat.limit_kw == 0.0);
+  CHECK(heartbeat.paused_sessions == 0);
+}
+
+TEST_CASE("smart-charging fields are range-checked") {
+  CHECK(std::holds_alternative<DecodeError>(round_trip(ChargeRequest{"r", "EV", 11.0, 20.0, 12.0, 0, 0})));  // min > max
+  CHECK(std::holds_alternative<DecodeError>(round_trip(ChargeRequest{"r", "EV", 11.0, 20.0, 1.4, -1, 0})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(ChargeRequest{"r", "EV", 11.0, 20.0, 1.4, 0, 10})));
+  CHECK(std::holds_alternative<DecodeError>(
+      round_trip(Heartbeat{"n", 1, 1, 100, 10, 1, 100, 1, 11, 10, 1, /*paused > active*/ 2})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(SetLimit{"l", "n", std::nan(""), 0})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(SubstationInfo{"s", 2, 2, "n", true, false, 1, 1, 1, 1, 0})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(SessionQuery{"q", std::string(97, 's'), false})));
+  CHECK(std::holds_alternative<Message>(round_trip(SessionQuery{"q", std::string(96, 's'), false})));
 }
 
 TEST_CASE("the command frame names the message type") {

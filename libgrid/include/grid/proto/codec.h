@@ -50,5 +50,7 @@ Decoded decode(std::span<const std::string_view> frames);
 
 // Validation shared by the codec and by the edge (which validates JSON with the same bounds).
 bool valid_id(std::string_view id);
+// Session ids are longer: they start with their substation's id (see session_id.h).
+bool valid_session_id(std::string_view id);
 
 }  // namespace grid::proto

@@ -4,6 +4,7 @@
 // with an absurd value.
 
 #include <cstddef>
+#include <cstdint>
 
 namespace grid::proto::limits {
 
@@ -14,5 +15,11 @@ inline constexpr double max_capacity_kw = 1e6;       // a 1 GW substation is alr
 inline constexpr double max_power_kw = 10'000;       // per charging session
 inline constexpr double max_energy_kwh = 100'000;    // per charging session
 inline constexpr double max_active_sessions = 10'000'000;
+inline constexpr std::size_t max_session_id_bytes = 96;  // a substation id, '.', the boot and a counter
+inline constexpr double max_seconds = 1e9;               // durations and departures: about 30 years
+inline constexpr std::uint32_t max_priority = 9;
+inline constexpr double max_demand_kw = 1e9;              // sums over a substation's sessions
+inline constexpr double max_demand_kwh = 1e12;
+inline constexpr std::uint32_t max_substations = 10'000'000;
 
 }  // namespace grid::proto::limits

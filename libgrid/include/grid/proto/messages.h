@@ -19,6 +19,12 @@ enum class Command : std::uint8_t {
   ping = 6,            // anyone -> balancer frontend: are you there?
   pong = 7,            // balancer frontend -> the pinger
   cancel_session = 8,  // balancer -> substation: end a session whose acceptance came too late
+  session_query = 9,   // requester -> balancer -> substation: a session's state, or stop it
+  session_state = 10,  // substation -> balancer -> requester: the answer
+  set_limit = 11,      // requester -> balancer -> substation: an operator limit, or clear it
+  limit_ack = 12,      // substation -> balancer -> requester: the limit in force
+  substations_query = 13,  // requester -> balancer: every substation it knows
+  substation_info = 14,    // balancer -> requester: one per substation (or one empty when none)
 };
 
 // A substation's full state, published every heartbeat interval.
@@ -27,8 +33,15 @@ struct Heartbeat {
   std::uint64_t boot = 0;  // random per process start: a new value means the substation restarted
   std::uint64_t seq = 0;   // counts heartbeats within one boot
   double capacity_kw = 0;
-  double load_kw = 0;
+  double load_kw = 0;  // allocated to the sessions right now
   std::uint32_t active_sessions = 0;
+  // Appended in smart charging (optional: an older substation leaves them 0).
+  double limit_kw = 0;            // the effective limit: min(capacity, operator limit); 0: capacity
+  double min_kw = 0;              // the sum of the active sessions' minimums
+  double demand_kw = 0;           // what the active sessions could take: the sum of their maximums
+  double energy_wanted_kwh = 0;   // energy the active sessions still want
+  double due_kw = 0;              // power needed to finish every session with a departure by then
+  std::uint32_t paused_sessions = 0;
   bool operator==(const Heartbeat&) const = default;
 };
 
@@ -39,6 +52,10 @@ struct ChargeRequest {
   std::string vehicle_id;
   double power_kw = 0;
   double energy_kwh = 0;
+  // Appended in smart charging (optional).
+  double min_power_kw = 0;  // 0: the substation's default minimum
+  double departs_in_s = 0;  // grid seconds until the car leaves; 0: it stays until full
+  std::uint32_t priority = 0;  // 0-9, higher first
   bool operator==(const ChargeRequest&) const = default;
 };
 
@@ -57,6 +74,10 @@ struct ChargeReply {
   std::string substation_id;  // set when charging
   double power_kw = 0;
   std::string reason;  // human-readable, set when not charging
+  // Appended in smart charging (optional): the session's minimum as the substation set it, and
+  // its departure as asked. power_kw is the power allocated right now (0: paused).
+  double min_power_kw = 0;
+  double departs_in_s = 0;
   bool operator==(const ChargeReply&) const = default;
 };
 
@@ -67,6 +88,10 @@ struct ChargeJob {
   std::string vehicle_id;
   double power_kw = 0;
   double energy_kwh = 0;
+  // Appended in smart charging (optional), as in ChargeRequest.
+  double min_power_kw = 0;
+  double departs_in_s = 0;
+  std::uint32_t priority = 0;
   bool operator==(const ChargeJob&) const = default;
 };
 
@@ -82,6 +107,9 @@ struct JobResult {
   std::uint32_t active_sessions = 0;
   std::uint64_t after_seq = 0;
   std::uint64_t boot = 0;  // the substation's boot, so an answer from a previous run is recognised
+  // Appended in smart charging (optional): the new session's power right now and its minimum.
+  double power_kw = 0;
+  double min_power_kw = 0;
   bool operator==(const JobResult&) const = default;
 };
 
@@ -106,7 +134,78 @@ struct CancelSession {
   bool operator==(const CancelSession&) const = default;
 };
 
-using Message = std::variant<Heartbeat, ChargeRequest, ChargeReply, ChargeJob, JobResult, Ping, Pong, CancelSession>;
+enum class SessionStatus : std::uint8_t { charging = 0, paused = 1, completed = 2, departed = 3, stopped = 4 };
+
+// Asks for one session's state; with `stop`, the car unplugged: the session ends first. The
+// balancer forwards it to the substation named in the session id (session ids start with their
+// substation's id, see session_id.h).
+struct SessionQuery {
+  std::string request_id;  // the asker's, to match the answer
+  std::string session_id;
+  bool stop = false;
+  bool operator==(const SessionQuery&) const = default;
+};
+
+struct SessionState {
+  std::string request_id;
+  bool found = false;  // false: no such session (or long forgotten); the rest is empty
+  std::string session_id;
+  SessionStatus status = SessionStatus::charging;
+  double power_kw = 0;              // allocated now
+  double energy_kwh = 0;            // asked for
+  double delivered_kwh = 0;
+  double min_power_kw = 0;
+  double max_power_kw = 0;
+  double departs_in_s = 0;          // 0: no departure given, or no longer running
+  double completes_in_s = 0;        // at the current power; 0 when paused or ended
+  bool operator==(const SessionState&) const = default;
+};
+
+// An operator limit for one substation. limit_kw 0 clears it (back to capacity); duration_s 0:
+// until changed.
+struct SetLimit {
+  std::string request_id;
+  std::string substation_id;
+  double limit_kw = 0;
+  double duration_s = 0;
+  bool operator==(const SetLimit&) const = default;
+};
+
+struct LimitAck {
+  std::string request_id;
+  std::string substation_id;
+  bool applied = false;    // false: no such live substation (reason says why)
+  double limit_kw = 0;     // the effective limit now
+  double capacity_kw = 0;
+  double expires_in_s = 0; // 0: no expiry
+  std::string reason;
+  bool operator==(const LimitAck&) const = default;
+};
+
+struct SubstationsQuery {
+  std::string request_id;
+  bool operator==(const SubstationsQuery&) const = default;
+};
+
+// One substation as the balancer knows it; `total` of them answer one query, numbered by `index`
+// (none known: one message with total 0 and an empty substation_id).
+struct SubstationInfo {
+  std::string request_id;
+  std::uint32_t index = 0;
+  std::uint32_t total = 0;
+  std::string substation_id;
+  bool live = false;
+  bool ejected = false;
+  double capacity_kw = 0;
+  double limit_kw = 0;
+  double allocated_kw = 0;
+  std::uint32_t sessions = 0;
+  std::uint32_t paused_sessions = 0;
+  bool operator==(const SubstationInfo&) const = default;
+};
+
+using Message = std::variant<Heartbeat, ChargeRequest, ChargeReply, ChargeJob, JobResult, Ping, Pong, CancelSession,
+                             SessionQuery, SessionState, SetLimit, LimitAck, SubstationsQuery, SubstationInfo>;
 
 Command command_of(const Message& message);
 
