@@ -17,7 +17,7 @@ balancing::SubstationReport report_of(const proto::Heartbeat& heartbeat) {
 
 }  // namespace
 
-BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, metrics::Registry& registry,
+BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prometheus::Registry& registry,
                            const Clock& clock, std::unique_ptr<Random> random)
     : config_(std::move(config)),
       clock_(clock),

@@ -1,47 +1,92 @@
 #include "substation_node.h"
 
+#include <array>
 #include <random>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+#include "grid/metrics/series_cache.h"
+#include "grid/proto/codec.h"
 #include "grid/transport/sockets.h"
 #include "grid/transport/wire.h"
 
 namespace grid::substation {
 
-struct SubstationNode::Metrics {
-  Metrics(metrics::Registry& registry, const std::string& id)
-      : labels{{"substation", id}},
-        current_load(registry.gauge("substation_current_load", "Active charging sessions", {"substation"}).add(labels)),
-        load_kw(registry.gauge("substation_load_kw", "Power drawn by active sessions, in kW", {"substation"}).add(labels)),
-        capacity_kw(registry.gauge("substation_capacity_kw", "Power the substation can supply, in kW", {"substation"}).add(labels)),
-        utilization(registry.gauge("substation_utilization_ratio", "load_kw / capacity_kw", {"substation"}).add(labels)),
-        started(registry.counter("substation_sessions_started_total", "Charging sessions admitted", {"substation"}).add(labels)),
-        completed(registry.counter("substation_sessions_completed_total", "Charging sessions that delivered their energy", {"substation"}).add(labels)),
-        rejected(registry.counter("substation_sessions_rejected_total", "Charge jobs refused, by reason", {"substation", "reason"})
-                     .add({{"substation", id}, {"reason", "capacity"}})),
-        repeated(registry.counter("substation_sessions_repeated_total", "Charge jobs for a request already admitted, answered with the same session", {"substation"}).add(labels)),
-        energy(registry.counter("substation_energy_delivered_kwh_total", "Energy delivered by completed sessions, in kWh", {"substation"}).add(labels)),
-        heartbeats(registry.counter("substation_heartbeats_sent_total", "Heartbeats published", {"substation"}).add(labels)),
-        cancelled(registry.counter("substation_sessions_cancelled_total",
-                                   "Sessions ended early because the balancer had placed their request elsewhere",
-                                   {"substation"}).add(labels)),
-        dropped(registry.counter("substation_messages_dropped_total", "Inbound messages dropped, by reason", {"substation", "reason"})) {}
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
 
-  metrics::Labels labels;
-  metrics::Gauge& current_load;
-  metrics::Gauge& load_kw;
-  metrics::Gauge& capacity_kw;
-  metrics::Gauge& utilization;
-  metrics::Counter& started;
-  metrics::Counter& completed;
-  metrics::Counter& rejected;
-  metrics::Counter& repeated;
-  metrics::Counter& energy;
-  metrics::Counter& heartbeats;
-  metrics::Counter& cancelled;
-  metrics::Family<metrics::Counter>& dropped;
+struct SubstationNode::Metrics {
+  // The reasons of substation_messages_dropped_total beyond the codec's, each shown at 0 from the
+  // start so dashboards and rate() see a zero rather than no data on a healthy grid.
+  static constexpr std::array node_drop_reasons{"unexpected_command", "reply_would_block"};
+
+  Metrics(prometheus::Registry& r, const std::string& id)
+      : labels{{"substation", id}},
+        current_load(BuildGauge().Name("substation_current_load").Help("Active charging sessions").Register(r).Add(labels)),
+        load_kw(BuildGauge().Name("substation_load_kw").Help("Power drawn by active sessions, in kW").Register(r).Add(labels)),
+        capacity_kw(BuildGauge()
+                        .Name("substation_capacity_kw")
+                        .Help("Power the substation can supply, in kW")
+                        .Register(r)
+                        .Add(labels)),
+        utilization(BuildGauge().Name("substation_utilization_ratio").Help("load_kw / capacity_kw").Register(r).Add(labels)),
+        started(BuildCounter()
+                    .Name("substation_sessions_started_total")
+                    .Help("Charging sessions admitted")
+                    .Register(r)
+                    .Add(labels)),
+        completed(BuildCounter()
+                      .Name("substation_sessions_completed_total")
+                      .Help("Charging sessions that delivered their energy")
+                      .Register(r)
+                      .Add(labels)),
+        rejected(BuildCounter()
+                     .Name("substation_sessions_rejected_total")
+                     .Help("Charge jobs refused, by reason")
+                     .Register(r)
+                     .Add({{"substation", id}, {"reason", "capacity"}})),
+        repeated(BuildCounter()
+                     .Name("substation_sessions_repeated_total")
+                     .Help("Charge jobs for a request already admitted, answered with the same session")
+                     .Register(r)
+                     .Add(labels)),
+        energy(BuildCounter()
+                   .Name("substation_energy_delivered_kwh_total")
+                   .Help("Energy delivered by completed sessions, in kWh")
+                   .Register(r)
+                   .Add(labels)),
+        heartbeats(BuildCounter().Name("substation_heartbeats_sent_total").Help("Heartbeats published").Register(r).Add(labels)),
+        cancelled(BuildCounter()
+                      .Name("substation_sessions_cancelled_total")
+                      .Help("Sessions ended early because the balancer had placed their request elsewhere")
+                      .Register(r)
+                      .Add(labels)),
+        dropped(BuildCounter()
+                    .Name("substation_messages_dropped_total")
+                    .Help("Inbound messages dropped, by reason")
+                    .Register(r),
+                labels, "reason") {
+    for (const auto error : proto::all_decode_errors) dropped.get(proto::reason_label(error));
+    for (const auto* reason : node_drop_reasons) dropped.get(reason);
+  }
+
+  prometheus::Labels labels;
+  prometheus::Gauge& current_load;
+  prometheus::Gauge& load_kw;
+  prometheus::Gauge& capacity_kw;
+  prometheus::Gauge& utilization;
+  prometheus::Counter& started;
+  prometheus::Counter& completed;
+  prometheus::Counter& rejected;
+  prometheus::Counter& repeated;
+  prometheus::Counter& energy;
+  prometheus::Counter& heartbeats;
+  prometheus::Counter& cancelled;
+  metrics::SeriesCache<prometheus::Counter> dropped;  // by reason
 };
 
-SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config, metrics::Registry& registry,
+SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config, prometheus::Registry& registry,
                                const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
@@ -54,7 +99,7 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       metrics_(std::make_unique<Metrics>(registry, config_.id)) {
   jobs_.connect(config_.balancer_endpoint);
   heartbeats_.connect(config_.heartbeats_endpoint);
-  metrics_->capacity_kw.set(config_.capacity_kw);
+  metrics_->capacity_kw.Set(config_.capacity_kw);
   refresh_gauges();
   loop_.add(jobs_, [this] { on_job_socket(); });
   loop_.set_timers([this](TimePoint now) { return on_timers(now); });
@@ -84,7 +129,7 @@ void SubstationNode::on_job_socket() {
       handle_job(*job);
     } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
       if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id)) {
-        metrics_->cancelled.inc();
+        metrics_->cancelled.Increment();
         refresh_gauges();
         spdlog::info("cancelled session {} of request {}: the balancer placed it elsewhere", ended->session_id,
                      cancel->request_id);
@@ -98,13 +143,13 @@ void SubstationNode::on_job_socket() {
 void SubstationNode::handle_job(const proto::ChargeJob& job) {
   const auto admission = station_.admit(job, clock_.now());
   if (admission.repeated) {
-    metrics_->repeated.inc();
+    metrics_->repeated.Increment();
   } else if (admission.accepted) {
-    metrics_->started.inc();
+    metrics_->started.Increment();
     spdlog::debug("admitted {} for {} ({} kW, {} kWh) as {}", job.request_id, job.vehicle_id, job.power_kw,
                   job.energy_kwh, admission.session_id);
   } else {
-    metrics_->rejected.inc();
+    metrics_->rejected.Increment();
     spdlog::debug("refused {} ({} kW): {}", job.request_id, job.power_kw, admission.reason);
   }
   refresh_gauges();
@@ -120,8 +165,8 @@ std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
   const auto done = station_.complete_due(now);
   if (!done.empty()) {
     for (const auto& session : done) {
-      metrics_->completed.inc();
-      metrics_->energy.inc(session.energy_kwh);
+      metrics_->completed.Increment();
+      metrics_->energy.Increment(session.energy_kwh);
     }
     refresh_gauges();
   }
@@ -141,17 +186,17 @@ void SubstationNode::publish_heartbeat() {
                                    station_.active_sessions()};
   // PUB never blocks: with no subscriber ready the heartbeat is dropped, and the next one repeats it.
   transport::send_message(heartbeats_, heartbeat);
-  metrics_->heartbeats.inc();
+  metrics_->heartbeats.Increment();
 }
 
 void SubstationNode::refresh_gauges() {
-  metrics_->current_load.set(station_.active_sessions());
-  metrics_->load_kw.set(station_.load_kw());
-  metrics_->utilization.set(station_.load_kw() / station_.capacity_kw());
+  metrics_->current_load.Set(station_.active_sessions());
+  metrics_->load_kw.Set(station_.load_kw());
+  metrics_->utilization.Set(station_.load_kw() / station_.capacity_kw());
 }
 
 void SubstationNode::drop(std::string_view reason) {
-  metrics_->dropped.add({{"substation", config_.id}, {"reason", std::string(reason)}}).inc();
+  metrics_->dropped.get(reason).Increment();
   std::size_t suppressed = 0;
   if (drop_log_.allow(suppressed)) {
     spdlog::warn("dropped a message from the balancer: {} ({} similar suppressed)", reason, suppressed);

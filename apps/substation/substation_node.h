@@ -10,7 +10,7 @@
 
 #include <zmq.hpp>
 
-#include "grid/metrics/registry.h"
+#include <prometheus/registry.h>
 #include "grid/transport/poll_loop.h"
 #include "grid/util/clock.h"
 #include "grid/util/logging.h"
@@ -29,7 +29,7 @@ struct SubstationConfig {
 
 class SubstationNode {
 public:
-  SubstationNode(zmq::context_t& context, SubstationConfig config, metrics::Registry& registry,
+  SubstationNode(zmq::context_t& context, SubstationConfig config, prometheus::Registry& registry,
                  const Clock& clock = steady_clock());
   ~SubstationNode();
 

@@ -2,9 +2,10 @@
 
 #include <map>
 
+#include <prometheus/registry.h>
+
 #include "dispatcher.h"
 #include "grid/balancing/policy_registry.h"
-#include "grid/metrics/registry.h"
 
 using namespace grid;
 using namespace grid::balancer;
@@ -38,7 +39,7 @@ struct Grid {
   std::unique_ptr<balancing::Policy> policy = balancing::make_policy("least-utilization");
   SeededRandom random{1};
   RecordingOutbox outbox;
-  metrics::Registry registry;
+  prometheus::Registry registry;
   BalancerMetrics metrics{registry};
   Dispatcher dispatcher;
 
