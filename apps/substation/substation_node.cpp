@@ -1,90 +1,12 @@
 #include "substation_node.h"
 
-#include <array>
 #include <random>
 
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-
-#include "grid/metrics/series_cache.h"
-#include "grid/proto/codec.h"
 #include "grid/transport/sockets.h"
 #include "grid/transport/wire.h"
+#include "substation_metrics.h"
 
 namespace grid::substation {
-
-using prometheus::BuildCounter;
-using prometheus::BuildGauge;
-
-struct SubstationNode::Metrics {
-  // The reasons of substation_messages_dropped_total beyond the codec's, each shown at 0 from the
-  // start so dashboards and rate() see a zero rather than no data on a healthy grid.
-  static constexpr std::array node_drop_reasons{"unexpected_command", "reply_would_block"};
-
-  Metrics(prometheus::Registry& r, const std::string& id)
-      : labels{{"substation", id}},
-        current_load(BuildGauge().Name("substation_current_load").Help("Active charging sessions").Register(r).Add(labels)),
-        load_kw(BuildGauge().Name("substation_load_kw").Help("Power drawn by active sessions, in kW").Register(r).Add(labels)),
-        capacity_kw(BuildGauge()
-                        .Name("substation_capacity_kw")
-                        .Help("Power the substation can supply, in kW")
-                        .Register(r)
-                        .Add(labels)),
-        utilization(BuildGauge().Name("substation_utilization_ratio").Help("load_kw / capacity_kw").Register(r).Add(labels)),
-        started(BuildCounter()
-                    .Name("substation_sessions_started_total")
-                    .Help("Charging sessions admitted")
-                    .Register(r)
-                    .Add(labels)),
-        completed(BuildCounter()
-                      .Name("substation_sessions_completed_total")
-                      .Help("Charging sessions that delivered their energy")
-                      .Register(r)
-                      .Add(labels)),
-        rejected(BuildCounter()
-                     .Name("substation_sessions_rejected_total")
-                     .Help("Charge jobs refused, by reason")
-                     .Register(r)
-                     .Add({{"substation", id}, {"reason", "capacity"}})),
-        repeated(BuildCounter()
-                     .Name("substation_sessions_repeated_total")
-                     .Help("Charge jobs for a request already admitted, answered with the same session")
-                     .Register(r)
-                     .Add(labels)),
-        energy(BuildCounter()
-                   .Name("substation_energy_delivered_kwh_total")
-                   .Help("Energy delivered by completed sessions, in kWh")
-                   .Register(r)
-                   .Add(labels)),
-        heartbeats(BuildCounter().Name("substation_heartbeats_sent_total").Help("Heartbeats published").Register(r).Add(labels)),
-        cancelled(BuildCounter()
-                      .Name("substation_sessions_cancelled_total")
-                      .Help("Sessions ended early because the balancer had placed their request elsewhere")
-                      .Register(r)
-                      .Add(labels)),
-        dropped(BuildCounter()
-                    .Name("substation_messages_dropped_total")
-                    .Help("Inbound messages dropped, by reason")
-                    .Register(r),
-                labels, "reason") {
-    for (const auto error : proto::all_decode_errors) dropped.get(proto::reason_label(error));
-    for (const auto* reason : node_drop_reasons) dropped.get(reason);
-  }
-
-  prometheus::Labels labels;
-  prometheus::Gauge& current_load;
-  prometheus::Gauge& load_kw;
-  prometheus::Gauge& capacity_kw;
-  prometheus::Gauge& utilization;
-  prometheus::Counter& started;
-  prometheus::Counter& completed;
-  prometheus::Counter& rejected;
-  prometheus::Counter& repeated;
-  prometheus::Counter& energy;
-  prometheus::Counter& heartbeats;
-  prometheus::Counter& cancelled;
-  metrics::SeriesCache<prometheus::Counter> dropped;  // by reason
-};
 
 SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config, prometheus::Registry& registry,
                                const Clock& clock)
@@ -96,7 +18,7 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       heartbeats_(transport::make_socket(context, zmq::socket_type::pub)),
       loop_(context, clock),
       next_heartbeat_(clock.now()),
-      metrics_(std::make_unique<Metrics>(registry, config_.id)) {
+      metrics_(std::make_unique<SubstationMetrics>(registry, config_.id)) {
   jobs_.connect(config_.balancer_endpoint);
   heartbeats_.connect(config_.heartbeats_endpoint);
   metrics_->capacity_kw.Set(config_.capacity_kw);

@@ -8,15 +8,17 @@
 #include <cstdint>
 #include <string>
 
+#include <prometheus/registry.h>
 #include <zmq.hpp>
 
-#include <prometheus/registry.h>
 #include "grid/transport/poll_loop.h"
 #include "grid/util/clock.h"
 #include "grid/util/logging.h"
 #include "station.h"
 
 namespace grid::substation {
+
+struct SubstationMetrics;
 
 struct SubstationConfig {
   std::string id;
@@ -37,8 +39,6 @@ public:
   void stop() { loop_.stop(); }
 
 private:
-  struct Metrics;
-
   void on_job_socket();
   std::optional<TimePoint> on_timers(TimePoint now);
   void publish_heartbeat();
@@ -55,7 +55,7 @@ private:
   transport::PollLoop loop_;
   std::uint64_t seq_ = 0;  // of the last heartbeat published
   TimePoint next_heartbeat_;
-  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<SubstationMetrics> metrics_;
   LogRateLimit drop_log_;
 };
 
