@@ -83,14 +83,22 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
 }
 
 BalancerMetrics::SubstationSeries& BalancerMetrics::series(const std::string& substation) {
-  if (const auto found = series_.find(substation); found != series_.end()) return found->second;
-  const prometheus::Labels labels{{"substation", substation}};
-  return series_
-      .emplace(substation,
-               SubstationSeries{utilization_.Add(labels), load_kw_.Add(labels), reserved_kw_.Add(labels),
-                                capacity_kw_.Add(labels), sessions_.Add(labels), substation_live_.Add(labels),
-                                metrics::SeriesCache<prometheus::Counter>(dispatch_family_, labels, "outcome")})
-      .first->second;
+  // An answer updates the table's row and then counts the dispatch, both for the same substation:
+  // remembering the last one saves a hash of its id on every answer.
+  if (last_ != nullptr && last_->first == substation) return last_->second;
+  auto found = series_.find(substation);
+  if (found == series_.end()) {
+    const prometheus::Labels labels{{"substation", substation}};
+    found = series_
+                .emplace(substation,
+                         SubstationSeries{utilization_.Add(labels), load_kw_.Add(labels), reserved_kw_.Add(labels),
+                                          capacity_kw_.Add(labels), sessions_.Add(labels),
+                                          substation_live_.Add(labels),
+                                          metrics::SeriesCache<prometheus::Counter>(dispatch_family_, labels, "outcome")})
+                .first;
+  }
+  last_ = &*found;  // unordered_map never moves its elements, and this one never erases
+  return found->second;
 }
 
 void BalancerMetrics::substation(const balancing::Substation& row, std::size_t live_count) {

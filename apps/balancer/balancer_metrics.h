@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -72,6 +73,7 @@ private:
   prometheus::Gauge& live_;
   prometheus::Counter& heartbeats_;
   std::unordered_map<std::string, SubstationSeries> series_;
+  std::pair<const std::string, SubstationSeries>* last_ = nullptr;  // the entry series() found last
 };
 
 }  // namespace grid::balancer
