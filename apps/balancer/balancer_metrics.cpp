@@ -1,89 +1,130 @@
 #include "balancer_metrics.h"
 
-#include "grid/metrics/histogram.h"
+#include "grid/metrics/buckets.h"
+#include "grid/proto/codec.h"
 
 namespace grid::balancer {
+namespace {
 
-BalancerMetrics::BalancerMetrics(metrics::Registry& r)
-    : requests_(r.counter("balancer_requests_total", "Charge requests answered, by outcome", {"outcome"})),
-      dispatch_(r.counter("balancer_dispatch_total", "Charge jobs sent to substations, by substation and outcome",
-                          {"substation", "outcome"})),
-      dropped_(r.counter("balancer_messages_dropped_total", "Inbound messages dropped, by reason", {"reason"})),
-      decision_(r.histogram("balancer_decision_seconds", "Time to pick a substation for one dispatch",
-                            metrics::exponential_buckets(1e-7, 4, 10))
-                    .add({})),
-      request_duration_(r.histogram("balancer_request_duration_seconds",
-                                    "Time from a charge request's arrival to its answer",
-                                    metrics::exponential_buckets(1e-4, 2.5, 12))
-                            .add({})),
-      in_flight_(r.gauge("balancer_requests_in_flight", "Charge requests waiting for a substation's answer").add({})),
-      live_(r.gauge("balancer_substations_live", "Substations heard from within liveness x heartbeat interval").add({})),
-      heartbeats_(r.counter("balancer_heartbeats_received_total", "Heartbeats accepted from substations").add({})),
-      cancels_(r.counter("balancer_cancels_sent_total",
-                         "Cancels sent to substations whose answer timed out or came after the request moved on",
-                         {"reason"})),
-      utilization_(r.gauge("balancer_substation_utilization_ratio",
-                           "(load + reserved) / capacity, as the balancer believes it", {"substation"})),
-      load_kw_(r.gauge("balancer_substation_load_kw", "Load last reported by the substation, in kW", {"substation"})),
-      reserved_kw_(r.gauge("balancer_substation_reserved_kw", "Power dispatched to the substation and not yet answered, in kW",
-                           {"substation"})),
-      capacity_kw_(r.gauge("balancer_substation_capacity_kw", "Capacity reported by the substation, in kW", {"substation"})),
-      sessions_(r.gauge("balancer_substation_active_sessions", "Active sessions reported by the substation", {"substation"})),
-      substation_live_(r.gauge("balancer_substation_live", "1 while the substation is live, 0 once declared dead",
-                               {"substation"})),
-      substation_ejected_(r.gauge("balancer_substation_ejected",
-                                  "1 while the substation is out of routing for failing its jobs, else 0", {"substation"})),
-      ejections_(r.counter("balancer_ejections_total",
-                           "Times a substation was taken out of routing for failing jobs in a row").add({})),
-      id_conflicts_(r.counter("balancer_substation_id_conflicts_total",
-                              "Heartbeats showing two substation processes with one id").add({})) {}
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
 
-metrics::Counter* BalancerMetrics::find(const CounterCache& cache, std::string_view value) {
-  for (const auto& [known, counter] : cache) {
-    if (known == value) return counter;
-  }
-  return nullptr;
-}
+}  // namespace
 
-void BalancerMetrics::request(std::string_view outcome) {
-  auto* counter = find(request_counters_, outcome);
-  if (counter == nullptr) {
-    counter = &requests_.add({{"outcome", std::string(outcome)}});
-    request_counters_.emplace_back(std::string(outcome), counter);
-  }
-  counter->inc();
-}
-
-void BalancerMetrics::dispatch(const std::string& substation, std::string_view outcome) {
-  auto& cache = series(substation).dispatch;
-  auto* counter = find(cache, outcome);
-  if (counter == nullptr) {
-    counter = &dispatch_.add({{"substation", substation}, {"outcome", std::string(outcome)}});
-    cache.emplace_back(std::string(outcome), counter);
-  }
-  counter->inc();
+BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
+    : dispatch_family_(BuildCounter()
+                           .Name("balancer_dispatch_total")
+                           .Help("Charge jobs sent to substations, by substation and outcome")
+                           .Register(r)),
+      utilization_(BuildGauge()
+                       .Name("balancer_substation_utilization_ratio")
+                       .Help("(load + reserved) / capacity, as the balancer believes it")
+                       .Register(r)),
+      load_kw_(BuildGauge()
+                   .Name("balancer_substation_load_kw")
+                   .Help("Load last reported by the substation, in kW")
+                   .Register(r)),
+      reserved_kw_(BuildGauge()
+                       .Name("balancer_substation_reserved_kw")
+                       .Help("Power dispatched to the substation and not yet answered, in kW")
+                       .Register(r)),
+      capacity_kw_(BuildGauge()
+                       .Name("balancer_substation_capacity_kw")
+                       .Help("Capacity reported by the substation, in kW")
+                       .Register(r)),
+      sessions_(BuildGauge()
+                    .Name("balancer_substation_active_sessions")
+                    .Help("Active sessions reported by the substation")
+                    .Register(r)),
+      substation_live_(BuildGauge()
+                           .Name("balancer_substation_live")
+                           .Help("1 while the substation is live, 0 once declared dead")
+                           .Register(r)),
+      substation_ejected_(BuildGauge()
+                              .Name("balancer_substation_ejected")
+                              .Help("1 while the substation is out of routing for failing its jobs, else 0")
+                              .Register(r)),
+      requests_(BuildCounter().Name("balancer_requests_total").Help("Charge requests answered, by outcome").Register(r),
+                {}, "outcome"),
+      dropped_(BuildCounter()
+                   .Name("balancer_messages_dropped_total")
+                   .Help("Inbound messages dropped, by reason")
+                   .Register(r),
+               {}, "reason"),
+      cancels_(BuildCounter()
+                   .Name("balancer_cancels_sent_total")
+                   .Help("Cancels sent to substations whose answer timed out or came after the request moved on")
+                   .Register(r),
+               {}, "reason"),
+      decision_(BuildHistogram()
+                    .Name("balancer_decision_seconds")
+                    .Help("Time to pick a substation for one dispatch")
+                    .Register(r)
+                    .Add({}, metrics::exponential_buckets(1e-7, 4, 10))),
+      request_duration_(BuildHistogram()
+                            .Name("balancer_request_duration_seconds")
+                            .Help("Time from a charge request's arrival to its answer")
+                            .Register(r)
+                            .Add({}, metrics::exponential_buckets(1e-4, 2.5, 12))),
+      in_flight_(BuildGauge()
+                     .Name("balancer_requests_in_flight")
+                     .Help("Charge requests waiting for a substation's answer")
+                     .Register(r)
+                     .Add({})),
+      live_(BuildGauge()
+                .Name("balancer_substations_live")
+                .Help("Substations heard from within liveness x heartbeat interval")
+                .Register(r)
+                .Add({})),
+      heartbeats_(BuildCounter()
+                      .Name("balancer_heartbeats_received_total")
+                      .Help("Heartbeats accepted from substations")
+                      .Register(r)
+                      .Add({})),
+      ejections_(BuildCounter()
+                     .Name("balancer_ejections_total")
+                     .Help("Times a substation was taken out of routing for failing jobs in a row")
+                     .Register(r)
+                     .Add({})),
+      id_conflicts_(BuildCounter()
+                        .Name("balancer_substation_id_conflicts_total")
+                        .Help("Heartbeats showing two substation processes with one id")
+                        .Register(r)
+                        .Add({})) {
+  for (const auto error : proto::all_decode_errors) dropped_.get(proto::reason_label(error));
+  for (const auto* reason : node_drop_reasons) dropped_.get(reason);
 }
 
 BalancerMetrics::SubstationSeries& BalancerMetrics::series(const std::string& substation) {
-  if (const auto found = series_.find(substation); found != series_.end()) return found->second;
-  const metrics::Labels labels{{"substation", substation}};
-  return series_
-      .emplace(substation, SubstationSeries{utilization_.add(labels), load_kw_.add(labels), reserved_kw_.add(labels),
-                                            capacity_kw_.add(labels), sessions_.add(labels), substation_live_.add(labels),
-                                            substation_ejected_.add(labels)})
-      .first->second;
+  // An answer updates the table's row and then counts the dispatch, both for the same substation:
+  // remembering the last one saves a hash of its id on every answer.
+  if (last_ != nullptr && last_->first == substation) return last_->second;
+  auto found = series_.find(substation);
+  if (found == series_.end()) {
+    const prometheus::Labels labels{{"substation", substation}};
+    found = series_
+                .emplace(substation,
+                         SubstationSeries{utilization_.Add(labels), load_kw_.Add(labels), reserved_kw_.Add(labels),
+                                          capacity_kw_.Add(labels), sessions_.Add(labels),
+                                          substation_live_.Add(labels), substation_ejected_.Add(labels),
+                                          metrics::SeriesCache<prometheus::Counter>(dispatch_family_, labels, "outcome")})
+                .first;
+  }
+  last_ = &*found;  // unordered_map never moves its elements, and this one never erases
+  return found->second;
 }
 
 void BalancerMetrics::substation(const balancing::Substation& row, std::size_t live_count) {
   auto& s = series(row.id);
-  s.utilization.set(row.utilization());
-  s.load_kw.set(row.load_kw);
-  s.reserved_kw.set(row.reserved_kw);
-  s.capacity_kw.set(row.capacity_kw);
-  s.sessions.set(row.active_sessions);
-  s.live.set(row.live ? 1.0 : 0.0);
-  s.ejected.set(row.ejected ? 1.0 : 0.0);
-  live_.set(static_cast<double>(live_count));
+  s.utilization.Set(row.utilization());
+  s.load_kw.Set(row.load_kw);
+  s.reserved_kw.Set(row.reserved_kw);
+  s.capacity_kw.Set(row.capacity_kw);
+  s.sessions.Set(row.active_sessions);
+  s.live.Set(row.live ? 1.0 : 0.0);
+  s.ejected.Set(row.ejected ? 1.0 : 0.0);
+  live_.Set(static_cast<double>(live_count));
 }
 
 }  // namespace grid::balancer

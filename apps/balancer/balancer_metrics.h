@@ -1,74 +1,86 @@
 #pragma once
-// The balancer's metrics, registered once; per-substation series are cached so the hot path does
-// no label lookup. Thread-safety: the balancer thread updates; scrapes read atomics.
+// The balancer's metrics, registered once in a prometheus-cpp Registry; the series the hot path
+// counts are looked up once and cached, so an event does no label lookup.
+// Thread-safety: the balancer thread updates (the caches are not shared); scrapes read
+// prometheus-cpp's atomics from any thread.
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
-#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 
 #include "grid/balancing/load_table.h"
-#include "grid/metrics/registry.h"
+#include "grid/metrics/series_cache.h"
 
 namespace grid::balancer {
 
 class BalancerMetrics {
 public:
-  explicit BalancerMetrics(metrics::Registry& registry);
+  // The reasons of balancer_messages_dropped_total beyond the codec's, each shown at 0 from the
+  // start so dashboards and rate() see a zero rather than no data on a healthy grid.
+  static constexpr std::array node_drop_reasons{"unexpected_command", "requester_gone", "table_full", "stale_seq",
+                                                "late_acceptance",    "unknown_job",    "wrong_peer",
+                                                 "id_conflict"};
 
-  void request(std::string_view outcome);
-  void dispatch(const std::string& substation, std::string_view outcome);
-  void dropped(std::string_view reason) { dropped_.add({{"reason", std::string(reason)}}).inc(); }
-  void decision_seconds(double seconds) { decision_.observe(seconds); }
-  void request_seconds(double seconds) { request_duration_.observe(seconds); }
-  void in_flight(std::size_t count) { in_flight_.set(static_cast<double>(count)); }
-  void heartbeat() { heartbeats_.inc(); }
-  void cancel(std::string_view reason) { cancels_.add({{"reason", std::string(reason)}}).inc(); }
-  void ejection() { ejections_.inc(); }
-  void id_conflict() { id_conflicts_.inc(); }
+  explicit BalancerMetrics(prometheus::Registry& registry);
+
+  void request(std::string_view outcome) { requests_.get(outcome).Increment(); }
+  void dispatch(const std::string& substation, std::string_view outcome) {
+    series(substation).dispatch.get(outcome).Increment();
+  }
+  void dropped(std::string_view reason) { dropped_.get(reason).Increment(); }
+  void decision_seconds(double seconds) { decision_.Observe(seconds); }
+  void request_seconds(double seconds) { request_duration_.Observe(seconds); }
+  void in_flight(std::size_t count) { in_flight_.Set(static_cast<double>(count)); }
+  void heartbeat() { heartbeats_.Increment(); }
+  void cancel(std::string_view reason) { cancels_.get(reason).Increment(); }
+  void ejection() { ejections_.Increment(); }
+  void id_conflict() { id_conflicts_.Increment(); }
   // Mirrors what the table believes of one substation, and how many are live.
   void substation(const balancing::Substation& row, std::size_t live_count);
 
 private:
-  // Series of a labelled counter by the value of its last label, looked up once: building a Labels
-  // map and searching the family per request was a tenth of the balancer's time per request.
-  // Outcomes are a handful of fixed words, so a short vector is the fastest map.
-  using CounterCache = std::vector<std::pair<std::string, metrics::Counter*>>;
-  static metrics::Counter* find(const CounterCache& cache, std::string_view value);
+  using CounterFamily = prometheus::Family<prometheus::Counter>;
+  using GaugeFamily = prometheus::Family<prometheus::Gauge>;
 
   struct SubstationSeries {
-    metrics::Gauge& utilization;
-    metrics::Gauge& load_kw;
-    metrics::Gauge& reserved_kw;
-    metrics::Gauge& capacity_kw;
-    metrics::Gauge& sessions;
-    metrics::Gauge& live;
-    metrics::Gauge& ejected;
-    CounterCache dispatch{};  // balancer_dispatch_total by outcome
+    prometheus::Gauge& utilization;
+    prometheus::Gauge& load_kw;
+    prometheus::Gauge& reserved_kw;
+    prometheus::Gauge& capacity_kw;
+    prometheus::Gauge& sessions;
+    prometheus::Gauge& live;
+    prometheus::Gauge& ejected;
+    metrics::SeriesCache<prometheus::Counter> dispatch;  // balancer_dispatch_total by outcome
   };
   SubstationSeries& series(const std::string& substation);
 
-  metrics::Family<metrics::Counter>& requests_;
-  metrics::Family<metrics::Counter>& dispatch_;
-  metrics::Family<metrics::Counter>& dropped_;
-  metrics::Histogram& decision_;
-  metrics::Histogram& request_duration_;
-  metrics::Gauge& in_flight_;
-  metrics::Gauge& live_;
-  metrics::Counter& heartbeats_;
-  metrics::Family<metrics::Counter>& cancels_;
-  metrics::Family<metrics::Gauge>& utilization_;
-  metrics::Family<metrics::Gauge>& load_kw_;
-  metrics::Family<metrics::Gauge>& reserved_kw_;
-  metrics::Family<metrics::Gauge>& capacity_kw_;
-  metrics::Family<metrics::Gauge>& sessions_;
-  metrics::Family<metrics::Gauge>& substation_live_;
-  metrics::Family<metrics::Gauge>& substation_ejected_;
-  metrics::Counter& ejections_;
-  metrics::Counter& id_conflicts_;
+  CounterFamily& dispatch_family_;
+  GaugeFamily& utilization_;
+  GaugeFamily& load_kw_;
+  GaugeFamily& reserved_kw_;
+  GaugeFamily& capacity_kw_;
+  GaugeFamily& sessions_;
+  GaugeFamily& substation_live_;
+  GaugeFamily& substation_ejected_;
+  metrics::SeriesCache<prometheus::Counter> requests_;  // by outcome
+  metrics::SeriesCache<prometheus::Counter> dropped_;   // by reason
+  metrics::SeriesCache<prometheus::Counter> cancels_;   // by reason
+  prometheus::Histogram& decision_;
+  prometheus::Histogram& request_duration_;
+  prometheus::Gauge& in_flight_;
+  prometheus::Gauge& live_;
+  prometheus::Counter& heartbeats_;
+  prometheus::Counter& ejections_;
+  prometheus::Counter& id_conflicts_;
   std::unordered_map<std::string, SubstationSeries> series_;
-  CounterCache request_counters_;
+  std::pair<const std::string, SubstationSeries>* last_ = nullptr;  // the entry series() found last
 };
 
 }  // namespace grid::balancer

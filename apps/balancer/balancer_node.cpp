@@ -18,7 +18,7 @@ DispatchSettings with_warmup(const BalancerConfig& config) {
 
 }  // namespace
 
-BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, metrics::Registry& registry,
+BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prometheus::Registry& registry,
                            const Clock& clock, std::unique_ptr<Random> random)
     : config_(std::move(config)),
       clock_(clock),

@@ -15,7 +15,6 @@
 #include "grid_view.h"
 #include "grid/balancing/policy.h"
 #include "grid/balancing/policy_registry.h"
-#include "grid/metrics/registry.h"
 #include "grid/transport/poll_loop.h"
 #include "grid/util/clock.h"
 #include "grid/util/logging.h"
@@ -42,7 +41,7 @@ class BalancerNode final : private Outbox {
 public:
   // Binds all three sockets; throws zmq::error_t when an endpoint cannot be bound and
   // std::invalid_argument for an unknown policy.
-  BalancerNode(zmq::context_t& context, BalancerConfig config, metrics::Registry& registry,
+  BalancerNode(zmq::context_t& context, BalancerConfig config, prometheus::Registry& registry,
                const Clock& clock = steady_clock(), std::unique_ptr<Random> random = std::make_unique<SeededRandom>());
 
   void run();

@@ -1,9 +1,11 @@
 // grid-balancer: the broker between charge requests and substations. Parses flags, runs the node.
 #include <CLI/CLI.hpp>
+#include <memory>
 
 #include "balancer_node.h"
 #include "grid/balancing/policy_registry.h"
-#include "grid/metrics/process_metrics.h"
+#include "grid/metrics/exposition.h"
+#include "grid/metrics/process_collector.h"
 #include "grid/util/logging.h"
 #include "grid/util/shutdown.h"
 #include "node_cli.h"
@@ -76,14 +78,14 @@ int main(int argc, char** argv) {
   grid::block_shutdown_signals();
   try {
     zmq::context_t context;
-    grid::metrics::Registry registry;
-    grid::metrics::add_process_metrics(registry);
-    grid::balancer::BalancerNode node(context, config, registry);
+    grid::metrics::Exposition exposition;
+    exposition.add(std::make_shared<grid::metrics::ProcessCollector>());
+    grid::balancer::BalancerNode node(context, config, exposition.registry());
     return grid::app::run_node({.name = "balancer",
                                 .metrics_address = metrics,
                                 .run = [&] { node.run(); },
                                 .stop = [&] { node.stop(); }},
-                               registry);
+                               exposition);
   } catch (const std::exception& error) {
     spdlog::critical("cannot start: {}", error.what());
     return 1;

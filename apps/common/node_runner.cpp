@@ -17,7 +17,7 @@
 
 namespace grid::app {
 
-int run_node(const NodeRun& node, metrics::Registry& registry) {
+int run_node(const NodeRun& node, const metrics::Exposition& registry) {
   std::optional<http::Server> ops;
   if (!node.metrics_address.empty()) {
     const auto address = parse_host_port(node.metrics_address);

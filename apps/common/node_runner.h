@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "grid/metrics/registry.h"
+#include "grid/metrics/exposition.h"
 
 namespace grid::app {
 
@@ -19,6 +19,6 @@ struct NodeRun {
 };
 
 // Returns the process exit code: 0 after a signal, 1 when the node or its server failed.
-int run_node(const NodeRun& node, metrics::Registry& registry);
+int run_node(const NodeRun& node, const metrics::Exposition& registry);
 
 }  // namespace grid::app

@@ -1,43 +1,64 @@
 #pragma once
-// The edge's metrics, registered once at start. Names follow docs/http-api.md.
+// The edge's metrics, registered once at start in a prometheus-cpp Registry. Names follow
+// docs/http-api.md. The series a request counts are looked up once and cached.
 // Thread-safety: every member is safe from any thread (HTTP threads and the broker thread).
 
+#include <array>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "grid/metrics/registry.h"
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "grid/metrics/series_cache.h"
 
 namespace grid::edge {
 
 class EdgeMetrics {
 public:
-  explicit EdgeMetrics(metrics::Registry& registry);
+  // The reasons of edge_messages_dropped_total beyond the codec's, each shown at 0 from the start
+  // so dashboards and rate() see a zero rather than no data on a healthy grid.
+  static constexpr std::array node_drop_reasons{"unexpected_command", "unknown_ping", "unknown_request"};
+
+  explicit EdgeMetrics(prometheus::Registry& registry);
 
   // One HTTP answer. `handler` is one of a fixed few ("charge", "healthz", "metrics", "other"),
   // so the label stays bounded whatever paths clients invent.
   void answered(std::string_view handler, int code);
   // Time from a POST /charge's arrival at the handler to its answer.
-  void charge_seconds(double seconds) { charge_duration_.observe(seconds); }
-  void request_started() { in_flight_.inc(); }
-  void request_finished() { in_flight_.dec(); }
+  void charge_seconds(double seconds) { charge_duration_.Observe(seconds); }
+  void request_started() { in_flight_.Increment(); }
+  void request_finished() { in_flight_.Decrement(); }
   void balancer(bool up, std::uint32_t live_substations) {
-    balancer_up_.set(up ? 1.0 : 0.0);
-    live_substations_.set(up ? static_cast<double>(live_substations) : 0.0);
+    balancer_up_.Set(up ? 1.0 : 0.0);
+    live_substations_.Set(up ? static_cast<double>(live_substations) : 0.0);
   }
   // A message from the balancer that was not used: a decode error's reason_label, a reply to a
   // request already answered ("unknown_request"), or a command an edge never expects.
-  void dropped(std::string_view reason) { dropped_.add({{"reason", std::string(reason)}}).inc(); }
-  void retried() { retries_.inc(); }
+  void dropped(std::string_view reason);
+  void retried() { retries_.Increment(); }
 
 private:
-  metrics::Family<metrics::Counter>& requests_;
-  metrics::Histogram& charge_duration_;
-  metrics::Gauge& in_flight_;
-  metrics::Gauge& balancer_up_;
-  metrics::Gauge& live_substations_;
-  metrics::Family<metrics::Counter>& dropped_;
-  metrics::Counter& retries_;
+  struct Answered {
+    std::string handler;
+    int code;
+    prometheus::Counter* counter;
+  };
+
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Histogram& charge_duration_;
+  prometheus::Gauge& in_flight_;
+  prometheus::Gauge& balancer_up_;
+  prometheus::Gauge& live_substations_;
+  prometheus::Counter& retries_;
+  std::mutex mutex_;  // guards the two caches below; held for a short search, never for I/O
+  std::vector<Answered> answered_;
+  metrics::SeriesCache<prometheus::Counter> dropped_;  // by reason
 };
 
 }  // namespace grid::edge

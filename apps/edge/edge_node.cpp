@@ -34,11 +34,11 @@ http::ServerOptions server_options(const EdgeConfig& config) {
 
 }  // namespace
 
-EdgeNode::EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Registry& registry, const Clock& clock)
+EdgeNode::EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Exposition& registry, const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
       registry_(registry),
-      metrics_(registry),
+      metrics_(registry.registry()),
       broker_(context, config_.broker, metrics_, clock),
       server_(server_options(config_), [this](http::Request request, http::Respond respond) {
         handle(std::move(request), std::move(respond));

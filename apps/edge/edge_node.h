@@ -17,7 +17,7 @@
 #include "broker_client.h"
 #include "edge_metrics.h"
 #include "grid/http/server.h"
-#include "grid/metrics/registry.h"
+#include "grid/metrics/exposition.h"
 #include "grid/util/clock.h"
 
 namespace grid::edge {
@@ -33,7 +33,7 @@ struct EdgeConfig {
 
 class EdgeNode {
 public:
-  EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Registry& registry,
+  EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Exposition& registry,
            const Clock& clock = steady_clock());
   ~EdgeNode();
   EdgeNode(const EdgeNode&) = delete;
@@ -60,7 +60,7 @@ private:
 
   EdgeConfig config_;
   const Clock& clock_;
-  metrics::Registry& registry_;
+  const metrics::Exposition& registry_;
   EdgeMetrics metrics_;
   std::atomic<std::size_t> in_flight_{0};
   BrokerClient broker_;

@@ -1,8 +1,10 @@
 // grid-edge: the grid's public HTTP API. Parses flags, runs the node.
 #include <CLI/CLI.hpp>
+#include <memory>
 
 #include "edge_node.h"
-#include "grid/metrics/process_metrics.h"
+#include "grid/metrics/exposition.h"
+#include "grid/metrics/process_collector.h"
 #include "grid/util/host_port.h"
 #include "grid/util/logging.h"
 #include "grid/util/shutdown.h"
@@ -43,9 +45,9 @@ int main(int argc, char** argv) {
   grid::block_shutdown_signals();
   try {
     zmq::context_t context;
-    grid::metrics::Registry registry;
-    grid::metrics::add_process_metrics(registry);
-    grid::edge::EdgeNode node(context, config, registry);
+    grid::metrics::Exposition exposition;
+    exposition.add(std::make_shared<grid::metrics::ProcessCollector>());
+    grid::edge::EdgeNode node(context, config, exposition);
     node.start_http();
     // /metrics and /healthz are the edge's own routes, so run_node serves no second port.
     const int code = grid::app::run_node({.name = "edge",
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
                                           .run = [&] { node.run(); },
                                           .stop = [&] { node.stop(); },
                                           .healthy = [&] { return node.healthy(); }},
-                                         registry);
+                                         exposition);
     node.stop_http();
     return code;
   } catch (const std::exception& error) {

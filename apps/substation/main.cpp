@@ -1,10 +1,11 @@
 // grid-substation: one substation of the grid. Parses its flags and runs the node.
 #include <CLI/CLI.hpp>
+#include <memory>
 
+#include "grid/metrics/exposition.h"
+#include "grid/metrics/process_collector.h"
 #include "grid/power/admission.h"
 #include "grid/proto/limits.h"
-
-#include "grid/metrics/process_metrics.h"
 #include "grid/proto/codec.h"
 #include "grid/util/logging.h"
 #include "grid/util/shutdown.h"
@@ -49,14 +50,14 @@ int main(int argc, char** argv) {
   grid::block_shutdown_signals();
   try {
     zmq::context_t context;
-    grid::metrics::Registry registry;
-    grid::metrics::add_process_metrics(registry);
-    grid::substation::SubstationNode node(context, config, registry);
+    grid::metrics::Exposition exposition;
+    exposition.add(std::make_shared<grid::metrics::ProcessCollector>());
+    grid::substation::SubstationNode node(context, config, exposition.registry());
     return grid::app::run_node({.name = "substation " + config.id,
                                 .metrics_address = metrics,
                                 .run = [&] { node.run(); },
                                 .stop = [&] { node.stop(); }},
-                               registry);
+                               exposition);
   } catch (const std::exception& error) {
     spdlog::critical("cannot start: {}", error.what());
     return 1;

@@ -4,43 +4,11 @@
 
 #include "grid/transport/sockets.h"
 #include "grid/transport/wire.h"
+#include "substation_metrics.h"
 
 namespace grid::substation {
 
-struct SubstationNode::Metrics {
-  Metrics(metrics::Registry& registry, const std::string& id)
-      : labels{{"substation", id}},
-        current_load(registry.gauge("substation_current_load", "Active charging sessions", {"substation"}).add(labels)),
-        load_kw(registry.gauge("substation_load_kw", "Power drawn by active sessions, in kW", {"substation"}).add(labels)),
-        capacity_kw(registry.gauge("substation_capacity_kw", "Power the substation can supply, in kW", {"substation"}).add(labels)),
-        utilization(registry.gauge("substation_utilization_ratio", "load_kw / capacity_kw", {"substation"}).add(labels)),
-        started(registry.counter("substation_sessions_started_total", "Charging sessions admitted", {"substation"}).add(labels)),
-        completed(registry.counter("substation_sessions_completed_total", "Charging sessions that delivered their energy", {"substation"}).add(labels)),
-        rejected(registry.counter("substation_sessions_rejected_total", "Charge jobs refused, by reason", {"substation", "reason"})),
-        repeated(registry.counter("substation_sessions_repeated_total", "Charge jobs for a request already admitted, answered with the same session", {"substation"}).add(labels)),
-        energy(registry.counter("substation_energy_delivered_kwh_total", "Energy delivered by completed sessions, in kWh", {"substation"}).add(labels)),
-        heartbeats(registry.counter("substation_heartbeats_sent_total", "Heartbeats published", {"substation"}).add(labels)),
-        cancelled(registry.counter("substation_sessions_cancelled_total",
-                                   "Sessions ended early because the balancer had placed their request elsewhere",
-                                   {"substation"}).add(labels)),
-        dropped(registry.counter("substation_messages_dropped_total", "Inbound messages dropped, by reason", {"substation", "reason"})) {}
-
-  metrics::Labels labels;
-  metrics::Gauge& current_load;
-  metrics::Gauge& load_kw;
-  metrics::Gauge& capacity_kw;
-  metrics::Gauge& utilization;
-  metrics::Counter& started;
-  metrics::Counter& completed;
-  metrics::Family<metrics::Counter>& rejected;
-  metrics::Counter& repeated;
-  metrics::Counter& energy;
-  metrics::Counter& heartbeats;
-  metrics::Counter& cancelled;
-  metrics::Family<metrics::Counter>& dropped;
-};
-
-SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config, metrics::Registry& registry,
+SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config, prometheus::Registry& registry,
                                const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
@@ -50,13 +18,10 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       heartbeats_(transport::make_socket(context, zmq::socket_type::pub)),
       loop_(context, clock),
       next_heartbeat_(clock.now()),
-      metrics_(std::make_unique<Metrics>(registry, config_.id)) {
+      metrics_(std::make_unique<SubstationMetrics>(registry, config_.id)) {
   jobs_.connect(config_.balancer_endpoint);
   heartbeats_.connect(config_.heartbeats_endpoint);
-  metrics_->capacity_kw.set(station_.capacity_kw());
-  for (const auto refusal : power::all_refusals) {  // every reason reads 0 before its first refusal
-    metrics_->rejected.add({{"substation", config_.id}, {"reason", std::string(power::to_string(refusal))}});
-  }
+  metrics_->capacity_kw.Set(station_.capacity_kw());
   refresh_gauges();
   loop_.add(jobs_, [this] { on_job_socket(); });
   loop_.set_timers([this](TimePoint now) { return on_timers(now); });
@@ -86,7 +51,7 @@ void SubstationNode::on_job_socket() {
       handle_job(*job);
     } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
       if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id)) {
-        metrics_->cancelled.inc();
+        metrics_->cancelled.Increment();
         refresh_gauges();
         spdlog::info("cancelled session {} of request {}: the balancer placed it elsewhere", ended->session_id,
                      cancel->request_id);
@@ -100,13 +65,13 @@ void SubstationNode::on_job_socket() {
 void SubstationNode::handle_job(const proto::ChargeJob& job) {
   const auto admission = station_.admit(job, clock_.now());
   if (admission.repeated) {
-    metrics_->repeated.inc();
+    metrics_->repeated.Increment();
   } else if (admission.accepted) {
-    metrics_->started.inc();
+    metrics_->started.Increment();
     spdlog::debug("admitted {} for {} ({} kW, {} kWh) as {}", job.request_id, job.vehicle_id, job.power_kw,
                   job.energy_kwh, admission.session_id);
   } else {
-    metrics_->rejected.add({{"substation", config_.id}, {"reason", std::string(power::to_string(admission.refusal))}}).inc();
+    metrics_->rejected.get(power::to_string(admission.refusal)).Increment();
     spdlog::debug("refused {} ({} kW): {}", job.request_id, job.power_kw, power::to_string(admission.refusal));
   }
   refresh_gauges();
@@ -122,8 +87,8 @@ std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
   const auto done = station_.complete_due(now);
   if (!done.empty()) {
     for (const auto& session : done) {
-      metrics_->completed.inc();
-      metrics_->energy.inc(session.energy_kwh);
+      metrics_->completed.Increment();
+      metrics_->energy.Increment(session.energy_kwh);
     }
     refresh_gauges();
   }
@@ -143,17 +108,17 @@ void SubstationNode::publish_heartbeat() {
                                    station_.active_sessions()};
   // PUB never blocks: with no subscriber ready the heartbeat is dropped, and the next one repeats it.
   transport::send_message(heartbeats_, heartbeat);
-  metrics_->heartbeats.inc();
+  metrics_->heartbeats.Increment();
 }
 
 void SubstationNode::refresh_gauges() {
-  metrics_->current_load.set(station_.active_sessions());
-  metrics_->load_kw.set(station_.load_kw());
-  metrics_->utilization.set(power::utilization(station_.load_kw(), station_.capacity_kw()));
+  metrics_->current_load.Set(station_.active_sessions());
+  metrics_->load_kw.Set(station_.load_kw());
+  metrics_->utilization.Set(power::utilization(station_.load_kw(), station_.capacity_kw()));
 }
 
 void SubstationNode::drop(std::string_view reason) {
-  metrics_->dropped.add({{"substation", config_.id}, {"reason", std::string(reason)}}).inc();
+  metrics_->dropped.get(reason).Increment();
   std::size_t suppressed = 0;
   if (drop_log_.allow(suppressed)) {
     spdlog::warn("dropped a message from the balancer: {} ({} similar suppressed)", reason, suppressed);

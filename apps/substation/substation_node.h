@@ -8,15 +8,17 @@
 #include <cstdint>
 #include <string>
 
+#include <prometheus/registry.h>
 #include <zmq.hpp>
 
-#include "grid/metrics/registry.h"
 #include "grid/transport/poll_loop.h"
 #include "grid/util/clock.h"
 #include "grid/util/logging.h"
 #include "station.h"
 
 namespace grid::substation {
+
+struct SubstationMetrics;
 
 struct SubstationConfig {
   std::string id;
@@ -30,7 +32,7 @@ struct SubstationConfig {
 
 class SubstationNode {
 public:
-  SubstationNode(zmq::context_t& context, SubstationConfig config, metrics::Registry& registry,
+  SubstationNode(zmq::context_t& context, SubstationConfig config, prometheus::Registry& registry,
                  const Clock& clock = steady_clock());
   ~SubstationNode();
 
@@ -38,8 +40,6 @@ public:
   void stop() { loop_.stop(); }
 
 private:
-  struct Metrics;
-
   void on_job_socket();
   std::optional<TimePoint> on_timers(TimePoint now);
   void publish_heartbeat();
@@ -56,7 +56,7 @@ private:
   transport::PollLoop loop_;
   std::uint64_t seq_ = 0;  // of the last heartbeat published
   TimePoint next_heartbeat_;
-  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<SubstationMetrics> metrics_;
   LogRateLimit drop_log_;
 };
 

@@ -7,8 +7,10 @@
 #include <thread>
 #include <vector>
 
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include "balancer_node.h"
-#include "grid/metrics/registry.h"
 #include "substation_node.h"
 
 namespace grid::test {
@@ -29,7 +31,7 @@ public:
   // puts something in between).
   void add_substation(const std::string& id, double capacity_kw, std::string jobs_endpoint = "") {
     substation_ids_.push_back(id);
-    registries_.push_back(std::make_unique<metrics::Registry>());
+    registries_.push_back(std::make_unique<prometheus::Registry>());
     substations_.push_back(std::make_unique<substation::SubstationNode>(
         context,
         substation::SubstationConfig{
@@ -45,17 +47,18 @@ public:
 
   // A substation's active sessions, as its own metrics say (readable from any thread).
   double active_sessions(std::size_t index) {
-    return registries_.at(index)
-        ->gauge("substation_current_load", "", {"substation"})
-        .add({{"substation", substation_ids_.at(index)}})
-        .value();
+    return prometheus::BuildGauge()
+        .Name("substation_current_load")
+        .Register(*registries_.at(index))
+        .Add({{"substation", substation_ids_.at(index)}})
+        .Value();
   }
 
   balancer::BalancerNode& balancer() { return balancer_; }
-  metrics::Registry& substation_metrics(std::size_t index) { return *registries_.at(index); }
+  prometheus::Registry& substation_metrics(std::size_t index) { return *registries_.at(index); }
 
   zmq::context_t context;
-  metrics::Registry balancer_metrics;
+  prometheus::Registry balancer_metrics;
 
 private:
   static balancer::BalancerConfig with_endpoints(const std::string& name, balancer::BalancerConfig config) {
@@ -69,7 +72,7 @@ private:
 
   balancer::BalancerNode balancer_;
   std::vector<std::string> substation_ids_;
-  std::vector<std::unique_ptr<metrics::Registry>> registries_;
+  std::vector<std::unique_ptr<prometheus::Registry>> registries_;
   std::vector<std::unique_ptr<substation::SubstationNode>> substations_;
   std::vector<std::thread> threads_;
 };

@@ -1,7 +1,6 @@
 #include "grid/http/ops.h"
 
-#include "grid/metrics/registry.h"
-#include "grid/metrics/text_format.h"
+#include "grid/metrics/exposition.h"
 
 namespace grid::http {
 namespace {
@@ -10,12 +9,11 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 
 }  // namespace
 
-Response metrics_response(const grid::metrics::Registry& registry) {
-  return Response{
-      200, std::string(grid::metrics::text_content_type), grid::metrics::serialize_text(registry.collect()), {}};
+Response metrics_response(const grid::metrics::Exposition& metrics) {
+  return Response{200, std::string(grid::metrics::text_content_type), metrics.text(), {}};
 }
 
-Handler ops_handler(const grid::metrics::Registry& registry, std::function<bool()> healthy) {
+Handler ops_handler(const grid::metrics::Exposition& registry, std::function<bool()> healthy) {
   return [&registry, healthy = std::move(healthy)](Request request, Respond respond) {
     const auto path = path_of(request.target);
     if (path != "/metrics" && path != "/healthz") {

@@ -2,10 +2,11 @@
 
 #include <map>
 
+#include <prometheus/registry.h>
+
 #include "dispatcher.h"
 #include "grid/balancing/policy_registry.h"
-#include "grid/metrics/registry.h"
-#include "grid/metrics/text_format.h"
+#include "grid/metrics/exposition.h"
 
 using namespace grid;
 using namespace grid::balancer;
@@ -13,7 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string scrape(const metrics::Registry& registry) { return metrics::serialize_text(registry.collect()); }
+std::string scrape(const metrics::Exposition& exposition) { return exposition.text(); }
 
 class RecordingOutbox final : public Outbox {
 public:
@@ -40,8 +41,8 @@ public:
 // A balancer core with three substations (north 100 kW, south 50 kW, east 50 kW), all idle.
 struct Grid {
   FakeClock clock;
-  metrics::Registry registry;
-  BalancerMetrics metrics{registry};
+  metrics::Exposition exposition;
+  BalancerMetrics metrics{exposition.registry()};
   GridView view;
   const balancing::LoadTable& table = view.table();
   std::unique_ptr<balancing::Policy> policy = balancing::make_policy("least-utilization");
@@ -277,7 +278,7 @@ TEST_CASE("issue 9.9: an answer the requester is gone for is not counted as answ
   Grid grid;
   grid.outbox.gone.insert("left");
   grid.request("r1", 200, "left");  // too big: answered at once, to nobody
-  const auto text = scrape(grid.registry);
+  const auto text = scrape(grid.exposition);
   CHECK(text.find("balancer_requests_total{outcome=\"requester_gone\"} 1") != std::string::npos);
   CHECK(text.find("outcome=\"no_capacity\"") == std::string::npos);
 }
@@ -303,7 +304,7 @@ TEST_CASE("issue 9.4: a substation that never answers is ejected after three tim
   grid.request("after");
   CHECK(grid.outbox.jobs.size() == jobs_before + 1);
   CHECK(grid.outbox.jobs.back().first != "north");
-  CHECK(scrape(grid.registry).find("balancer_substation_ejected{substation=\"north\"} 1") !=
+  CHECK(scrape(grid.exposition).find("balancer_substation_ejected{substation=\"north\"} 1") !=
         std::string::npos);
 
   // After the base ejection time it is tried again.
@@ -317,8 +318,8 @@ TEST_CASE("issue 9.4: a substation that never answers is ejected after three tim
 
 TEST_CASE("issue 9.4: a thousand unreachable ids cost one pass, and a job's deadline runs from when it was sent") {
   FakeClock clock;
-  metrics::Registry registry;
-  BalancerMetrics metrics{registry};
+  metrics::Exposition exposition;
+  BalancerMetrics metrics{exposition.registry()};
   GridView view({.heartbeat_interval = 250ms, .liveness = 3, .max_substations = 2000}, metrics);
   // A policy that takes a whole second of (fake) time to pick: the deadline must not shrink by it.
   struct SlowPolicy final : balancing::Policy {
@@ -347,7 +348,7 @@ TEST_CASE("issue 9.4: a thousand unreachable ids cost one pass, and a job's dead
   CHECK(outbox.jobs[0].first == "real");
   CHECK(dispatcher.next_deadline() == clock.now() + 500ms);  // from the send, after 1001 picks
   // The broken ids were ejected on the way (up to half the grid), so the next request costs less.
-  CHECK(scrape(registry).find("balancer_ejections_total 0") != std::string::npos);  // one failure each: not yet
+  CHECK(scrape(exposition).find("balancer_ejections_total 0") != std::string::npos);  // one failure each: not yet
   for (int i = 2; i <= 3; ++i) dispatcher.on_request("client", {"r" + std::to_string(i), "EV-1", 11, 20});
-  CHECK(scrape(registry).find("balancer_ejections_total 500") != std::string::npos);
+  CHECK(scrape(exposition).find("balancer_ejections_total 500") != std::string::npos);
 }

@@ -10,7 +10,7 @@
 TEST_CASE("a node whose loop fails makes the process exit 1 promptly, instead of hanging") {
   // As in main(): shutdown signals blocked in every thread, so only sigwait() sees them.
   grid::block_shutdown_signals();
-  grid::metrics::Registry registry;
+  grid::metrics::Exposition registry;
   auto result = std::async(std::launch::async, [&] {
     return grid::app::run_node({.name = "failing node",
                                 .metrics_address = "",

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "broker_client.h"
-#include "grid/metrics/text_format.h"
+#include "grid/metrics/exposition.h"
 #include "grid/proto/codec.h"
 #include "grid/transport/sockets.h"
 #include "grid/transport/wire.h"
@@ -101,17 +101,17 @@ struct FakeBalancer {
 // The broker thread, stopped and joined on destruction.
 struct RunningBroker {
   RunningBroker(zmq::context_t& context, BrokerConfig config)
-      : metrics(registry), broker(context, std::move(config), metrics), thread([this] { broker.run(); }) {}
+      : metrics(registry.registry()), broker(context, std::move(config), metrics), thread([this] { broker.run(); }) {}
   ~RunningBroker() { stop(); }
   void stop() {
     broker.stop();
     if (thread.joinable()) thread.join();
   }
   std::optional<double> metric(const std::string& series) {
-    return sample(metrics::serialize_text(registry.collect()), series);
+    return sample(registry.text(), series);
   }
 
-  metrics::Registry registry;
+  metrics::Exposition registry;
   EdgeMetrics metrics;
   BrokerClient broker;
   std::thread thread;

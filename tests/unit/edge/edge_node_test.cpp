@@ -73,7 +73,7 @@ struct RunningEdge {
   }
   int port() const { return node->port(); }
 
-  metrics::Registry registry;
+  metrics::Exposition registry;
   std::unique_ptr<EdgeNode> node;
   std::thread thread;
 };

@@ -3,11 +3,16 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 
 #include "grid/http/ops.h"
-#include "grid/metrics/process_metrics.h"
-#include "grid/metrics/registry.h"
-#include "grid/metrics/text_format.h"
+#include "grid/metrics/buckets.h"
+#include "grid/metrics/exposition.h"
+#include "grid/metrics/process_collector.h"
 #include "test_client.h"
 
 using namespace grid::http;
@@ -16,7 +21,7 @@ using namespace grid::http::test;
 namespace {
 
 struct OpsServer {
-  explicit OpsServer(grid::metrics::Registry& registry)
+  explicit OpsServer(const grid::metrics::Exposition& registry)
       : server(ServerOptions{"127.0.0.1"}, ops_handler(registry, [this] { return healthy.load(); })) {
     server.start();
   }
@@ -27,21 +32,26 @@ struct OpsServer {
 }  // namespace
 
 TEST_CASE("GET /metrics answers the registry's exposition text") {
-  grid::metrics::Registry registry;
-  registry.counter("grid_requests_total", "Requests.", {"outcome"}).add({{"outcome", "ok"}}).inc(3);
+  grid::metrics::Exposition registry;
+  prometheus::BuildCounter()
+      .Name("grid_requests_total")
+      .Help("Requests.")
+      .Register(registry.registry())
+      .Add({{"outcome", "ok"}})
+      .Increment(3);
   OpsServer ops(registry);
   const auto reply = fetch(ops.server.port(), get("/metrics"));
   REQUIRE(reply);
   CHECK(reply->status == 200);
   CHECK(reply->header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
   CHECK(reply->header("server") == "grid");
-  CHECK(reply->body == grid::metrics::serialize_text(registry.collect()));
+  CHECK(reply->body == registry.text());
   CHECK(reply->body.find("grid_requests_total{outcome=\"ok\"} 3\n") != std::string::npos);
   CHECK(fetch(ops.server.port(), get("/metrics?name[]=x"))->status == 200);
 }
 
 TEST_CASE("GET /healthz follows the health function") {
-  grid::metrics::Registry registry;
+  grid::metrics::Exposition registry;
   OpsServer ops(registry);
   auto reply = fetch(ops.server.port(), get("/healthz"));
   REQUIRE(reply);
@@ -56,7 +66,7 @@ TEST_CASE("GET /healthz follows the health function") {
 }
 
 TEST_CASE("unknown paths get 404, other methods on known paths 405 with Allow") {
-  grid::metrics::Registry registry;
+  grid::metrics::Exposition registry;
   OpsServer ops(registry);
   auto reply = fetch(ops.server.port(), get("/nothing-here"));
   REQUIRE(reply);
@@ -75,18 +85,28 @@ TEST_CASE("unknown paths get 404, other methods on known paths 405 with Allow") 
 TEST_CASE("a live scrape of every metric type passes promtool check metrics") {
   REQUIRE_MESSAGE(std::system("command -v promtool >/dev/null 2>&1") == 0,
                   "promtool is missing: run scripts/install-deps (Debian package prometheus)");
-  grid::metrics::Registry registry;
-  grid::metrics::add_process_metrics(registry);
-  auto& outcomes = registry.counter("grid_edge_requests_total", "Edge requests by code.", {"code"});
-  outcomes.add({{"code", "200"}}).inc(12);
-  outcomes.add({{"code", "503"}}).inc();
-  registry.gauge("substation_capacity_kw", "Capacity.", {"substation"}).add({{"substation", "a\"b\\c\nd"}}).set(150);
-  registry.gauge("grid_odd_values", "NaN and infinities.", {"kind"}).add({{"kind", "nan"}}).set(NAN);
-  registry.gauge("grid_odd_values", "", {"kind"}).add({{"kind", "inf"}}).set(-INFINITY);
-  auto& latency = registry.histogram("grid_edge_latency_seconds", "Edge latency,\nend to end \\ in seconds.",
-                                     grid::metrics::exponential_buckets(0.0005, 2, 12));
-  latency.add({}).observe(0.004);
-  latency.add({}).observe(7);
+  grid::metrics::Exposition registry;
+  registry.add(std::make_shared<grid::metrics::ProcessCollector>());
+  auto& r = registry.registry();
+  auto& outcomes = prometheus::BuildCounter().Name("grid_edge_requests_total").Help("Edge requests by code.").Register(r);
+  outcomes.Add({{"code", "200"}}).Increment(12);
+  outcomes.Add({{"code", "503"}}).Increment();
+  prometheus::BuildGauge()
+      .Name("substation_capacity_kw")
+      .Help("Capacity.")
+      .Register(r)
+      .Add({{"substation", "a\"b\\c\nd"}})
+      .Set(150);
+  auto& odd = prometheus::BuildGauge().Name("grid_odd_values").Help("NaN and infinities.").Register(r);
+  odd.Add({{"kind", "nan"}}).Set(NAN);
+  odd.Add({{"kind", "inf"}}).Set(-INFINITY);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("grid_edge_latency_seconds")
+                      .Help("Edge latency,\nend to end \\ in seconds.")
+                      .Register(r)
+                      .Add({}, grid::metrics::exponential_buckets(0.0005, 2, 12));
+  latency.Observe(0.004);
+  latency.Observe(7);
   OpsServer ops(registry);
 
   const auto reply = fetch(ops.server.port(), get("/metrics", true));

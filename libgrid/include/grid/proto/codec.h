@@ -6,6 +6,7 @@
 // to be consumed, checks every field's type and range, and reports anything wrong as a
 // DecodeError, never by throwing. Thread-safety: all functions are pure and reentrant.
 
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ enum class DecodeError {
 
 // A short snake_case name, used as the `reason` label of *_messages_dropped_total.
 std::string_view reason_label(DecodeError error);
+// Every DecodeError, so a node can show each reason's dropped counter at 0 before its first drop.
+inline constexpr std::array all_decode_errors{
+    DecodeError::wrong_frame_count, DecodeError::bad_protocol, DecodeError::unknown_command, DecodeError::oversized,
+    DecodeError::malformed,         DecodeError::wrong_shape,  DecodeError::trailing_bytes,  DecodeError::invalid_value};
+static_assert(all_decode_errors.back() == DecodeError::invalid_value, "a new DecodeError goes into all_decode_errors");
 
 struct Encoded {
   Command command;
