@@ -53,7 +53,7 @@ auto fields(M& m) { return std::tie(m.request_id, m.session_id, m.stop); }
 template <Is<SessionState> M>
 auto fields(M& m) {
   return std::tie(m.request_id, m.found, m.session_id, m.status, m.power_kw, m.energy_kwh, m.delivered_kwh,
-                  m.min_power_kw, m.max_power_kw, m.departs_in_s, m.completes_in_s);
+                  m.min_power_kw, m.max_power_kw, m.departs_in_s, m.completes_in_s, m.substation_id, m.reason);
 }
 template <Is<SetLimit> M>
 auto fields(M& m) { return std::tie(m.request_id, m.substation_id, m.limit_kw, m.duration_s); }
@@ -191,6 +191,7 @@ bool valid(const CancelSession& m) { return valid_id(m.request_id) && optional_s
 bool valid(const SessionQuery& m) { return valid_id(m.request_id) && valid_session_id(m.session_id); }
 bool valid(const SessionState& m) {
   if (!valid_id(m.request_id)) return false;
+  if (!short_text(m.reason, limits::max_reason_bytes) || !optional_id(m.substation_id)) return false;
   if (!m.found) return optional_session_id(m.session_id);
   return valid_session_id(m.session_id) && session_kw(m.power_kw) && non_negative_at_most(m.energy_kwh, limits::max_energy_kwh) &&
          non_negative_at_most(m.delivered_kwh, limits::max_energy_kwh) && session_kw(m.min_power_kw) &&

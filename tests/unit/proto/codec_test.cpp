@@ -6,6 +6,7 @@
 
 #include "grid/proto/codec.h"
 #include "grid/proto/limits.h"
+#include "grid/proto/session_id.h"
 #include "proto_test_support.h"
 
 using namespace grid::proto;
@@ -31,8 +32,8 @@ TEST_CASE("every message survives a round trip") {
       ChargeJob{9, "req-4", "EV-7", 11.0, 30.0, 1.4, 7200, 3},
       JobResult{9, "req-4", true, "north.0a0b0c0d-1", "", 30.0, 4, 41, 99, 3.5, 1.4},
       SessionQuery{"q-1", "north.0a0b0c0d-1", true},
-      SessionState{"q-1", true, "north.0a0b0c0d-1", SessionStatus::paused, 0.0, 30.0, 12.5, 1.4, 11.0, 3600, 0},
-      SessionState{"q-2", false, "", SessionStatus::charging, 0, 0, 0, 0, 0, 0, 0},
+      SessionState{"q-1", true, "north.0a0b0c0d-1", SessionStatus::paused, 0.0, 30.0, 12.5, 1.4, 11.0, 3600, 0, "north", ""},
+      SessionState{"q-2", false, "", SessionStatus::charging, 0, 0, 0, 0, 0, 0, 0, "", "substation north is not live"},
       SetLimit{"l-1", "north", 80.0, 3600},
       LimitAck{"l-1", "north", true, 80.0, 150.0, 3600, ""},
       SubstationsQuery{"s-1"},
@@ -75,6 +76,17 @@ TEST_CASE("smart-charging fields are range-checked") {
   CHECK(std::holds_alternative<DecodeError>(round_trip(SubstationInfo{"s", 2, 2, "n", true, false, 1, 1, 1, 1, 0})));
   CHECK(std::holds_alternative<DecodeError>(round_trip(SessionQuery{"q", std::string(97, 's'), false})));
   CHECK(std::holds_alternative<Message>(round_trip(SessionQuery{"q", std::string(96, 's'), false})));
+}
+
+TEST_CASE("a session id names its substation, even one with dots in its id") {
+  CHECK(make_session_id("north", 0x1f3a9c2eULL, 17) == "north.1f3a9c2e-17");
+  CHECK(substation_of("north.1f3a9c2e-17") == "north");
+  CHECK(substation_of(make_session_id("site.a.b", 0xffffffff00000001ULL, 1)) == "site.a.b");
+  for (const char* bad : {"", "north", ".1f3a9c2e-1", "north.1f3a9c2e-", "north.1f3a9c2e17", "north.1F3A9C2E-1",
+                          "north.1f3a9c2e-x", "north.1f3a9c-1"}) {
+    CAPTURE(bad);
+    CHECK(substation_of(bad).empty());
+  }
 }
 
 TEST_CASE("the command frame names the message type") {

@@ -158,6 +158,10 @@ struct SessionState {
   double max_power_kw = 0;
   double departs_in_s = 0;          // 0: no departure given, or no longer running
   double completes_in_s = 0;        // at the current power; 0 when paused or ended
+  std::string substation_id;
+  // With found = false: empty when there is no such session; else why it could not be asked
+  // (its substation is not live, or did not answer in time).
+  std::string reason;
   bool operator==(const SessionState&) const = default;
 };
 
