@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
+#include "grid/allocation/policy_registry.h"
 #include "grid/metrics/exposition.h"
 #include "grid/metrics/process_collector.h"
 #include "grid/power/admission.h"
@@ -15,15 +16,17 @@
 
 int main(int argc, char** argv) {
   grid::substation::SubstationConfig config;
+  auto& station = config.station;
   std::string metrics = "0.0.0.0:9101";
   std::string log_level = "info";
 
-  CLI::App app{"grid-substation: a substation that admits charging sessions up to its capacity and publishes its "
-               "load to the balancer"};
-  app.add_option("--id", config.id, "Substation id, unique in the grid (1-64 printable ASCII characters)")
+  CLI::App app{"grid-substation: a substation that admits charging sessions while every car's minimum fits under "
+               "its limit, shares its power among them with an allocation policy, and publishes its state to the "
+               "balancer"};
+  app.add_option("--id", station.id, "Substation id, unique in the grid (1-64 printable ASCII characters)")
       ->required()
       ->check([](const std::string& id) { return grid::proto::valid_id(id) ? "" : "must be 1-64 printable ASCII characters"; });
-  app.add_option("--capacity-kw", config.capacity_kw, "Power this substation can supply, in kW")
+  app.add_option("--capacity-kw", station.capacity_kw, "Power this substation can supply, in kW")
       ->required()
       ->check(grid::app::finite_range(grid::power::min_session_kw, grid::proto::limits::max_capacity_kw));
   grid::app::add_endpoint_flag(app, "--balancer", config.balancer_endpoint,
@@ -32,13 +35,33 @@ int main(int argc, char** argv) {
   grid::app::add_endpoint_flag(app, "--heartbeats", config.heartbeats_endpoint,
                                "The balancer's heartbeat endpoint (this substation's PUB connects to it)")
       ->required();
-  app.add_option("--remembered-requests", config.remembered_requests,
+  app.add_option("--allocation", config.allocation,
+                 "How the limit is shared among the sessions: equal-share (water-filling), edf (earliest departure "
+                 "first), llf (least laxity first) or fcfs (first come, first served); higher priorities first in each")
+      ->check(CLI::IsMember(grid::allocation::policy_names()))
+      ->capture_default_str();
+  app.add_option("--min-power-kw", station.default_min_kw,
+                 "The minimum rate of a car whose request names none, in kW (1.4 kW: 6 A on one phase); below its "
+                 "minimum a car is paused, never throttled")
+      ->check(grid::app::finite_range(grid::power::min_session_kw, grid::proto::limits::max_power_kw))
+      ->capture_default_str();
+  app.add_option("--min-switch-s", station.min_switch_s,
+                 "Grid seconds a car keeps its state after it was paused or resumed, unless a limit drop forces it")
+      ->check(grid::app::finite_range(0, 86'400))
+      ->capture_default_str();
+  grid::app::add_milliseconds_flag(app, "--control-ms", config.control_interval,
+                                   "Re-allocate at least this often, in milliseconds (and on every event)", 10, 60'000);
+  app.add_option("--remembered-sessions", station.remembered_sessions,
+                 "Ended sessions still answered by GET /sessions/{id} (oldest forgotten first)")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  app.add_option("--remembered-requests", station.remembered_requests,
                  "Admitted request ids kept to answer a retried job with the same session (oldest forgotten first)")
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
   grid::app::add_milliseconds_flag(app, "--heartbeat-ms", config.heartbeat_interval, "Heartbeat interval in milliseconds",
                                    10, 60'000);
-  app.add_option("--time-scale", config.time_scale,
+  app.add_option("--time-scale", station.time_scale,
                  "Simulated seconds per real second: a 1-hour session lasts 3600/scale real seconds")
       ->check(grid::app::finite_range(0.001, 1e7))
       ->capture_default_str();
@@ -46,14 +69,14 @@ int main(int argc, char** argv) {
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
 
-  grid::setup_logging("substation:" + config.id, log_level);
+  grid::setup_logging("substation:" + station.id, log_level);
   grid::block_shutdown_signals();
   try {
     zmq::context_t context;
     grid::metrics::Exposition exposition;
     exposition.add(std::make_shared<grid::metrics::ProcessCollector>());
     grid::substation::SubstationNode node(context, config, exposition.registry());
-    return grid::app::run_node({.name = "substation " + config.id,
+    return grid::app::run_node({.name = "substation " + station.id,
                                 .metrics_address = metrics,
                                 .run = [&] { node.run(); },
                                 .stop = [&] { node.stop(); }},

@@ -1,81 +1,253 @@
 #include "station.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <cmath>
+#include <limits>
+
+#include "grid/allocation/allocator.h"
+#include "grid/proto/session_id.h"
 
 namespace grid::substation {
 namespace {
 
-std::string hex8(std::uint64_t value) {
-  char text[9];
-  std::snprintf(text, sizeof text, "%08x", static_cast<unsigned>(value & 0xffffffffu));
-  return text;
-}
+using power::Watts;
+
+double seconds_between(TimePoint from, TimePoint to) { return std::chrono::duration<double>(to - from).count(); }
+
+// Energy is compared with a little slack: sums of float kWh must not leave a session a femtowatt-
+// hour short of done forever.
+constexpr double energy_slack_kwh = 1e-9;
 
 }  // namespace
 
-Station::Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot,
-                 std::size_t remembered_requests)
-    : id_(std::move(id)),
-      capacity_w_(power::to_watts(capacity_kw)),
-      time_scale_(time_scale),
-      session_prefix_("s" + hex8(boot) + "-"),
-      admitted_(remembered_requests) {}
+Station::Station(StationSettings settings, const allocation::AllocationPolicy& policy, TimePoint)
+    : settings_(std::move(settings)),
+      policy_(policy),
+      capacity_w_(power::to_watts(settings_.capacity_kw)),
+      admitted_(settings_.remembered_requests),
+      ended_(settings_.remembered_sessions) {}
 
-Admission Station::admit(const proto::ChargeJob& job, TimePoint now) {
-  if (const auto* known = admitted_.find(job.request_id)) {
-    return Admission{.accepted = true, .session_id = *known, .repeated = true};
-  }
-  if (job.power_kw < power::min_session_kw) return Admission{.refusal = power::Refusal::below_minimum};
-  const power::Watts power_w = power::to_watts(job.power_kw);
-  if (!power::fits(load_w_, power_w, capacity_w_)) return Admission{.refusal = power::Refusal::capacity};
-  Session session{session_prefix_ + std::to_string(next_session_++), job.request_id, power_w, job.energy_kwh,
-                  now + session_length(job)};
-  load_w_ += power_w;
-  endings_.emplace(session.ends_at, session.session_id);
-  admitted_.remember(job.request_id, session.session_id);
-  Admission admission{.accepted = true, .session_id = session.session_id};
-  sessions_.emplace(session.session_id, std::move(session));
-  return admission;
+Duration Station::real(double grid_seconds) const {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(grid_seconds / settings_.time_scale));
 }
 
-std::optional<Session> Station::cancel(const std::string& request_id, const std::string& session_id) {
+Admission Station::admit(const proto::ChargeJob& job, TimePoint now, Progress& progress) {
+  settle(now, progress);
+  if (const auto* known = admitted_.find(job.request_id)) {
+    Admission repeated{.accepted = true, .session_id = *known, .repeated = true};
+    if (const auto found = sessions_.find(*known); found != sessions_.end()) {
+      repeated.power_w = found->second.power_w;
+      repeated.min_w = found->second.min_w;
+    }
+    return repeated;
+  }
+  if (job.power_kw < power::min_session_kw) return Admission{.refusal = power::Refusal::below_minimum};
+  const Watts max_w = power::to_watts(job.power_kw);
+  const double asked_min = job.min_power_kw > 0 ? job.min_power_kw : settings_.default_min_kw;
+  const Watts min_w = std::clamp(power::to_watts(asked_min), power::to_watts(power::min_session_kw), max_w);
+  // Every admitted session must still be able to get its minimum: the authority's rule.
+  if (!power::fits(min_sum_w(), min_w, limit_w())) return Admission{.refusal = power::Refusal::capacity};
+
+  Session session;
+  session.session_id = proto::make_session_id(settings_.id, settings_.boot, next_session_);
+  session.request_id = job.request_id;
+  session.arrival = next_session_++;
+  session.min_w = min_w;
+  session.max_w = max_w;
+  session.energy_kwh = job.energy_kwh;
+  session.settled_at = now;
+  session.departs_in_s = job.departs_in_s;
+  if (job.departs_in_s > 0) session.departs_at = now + real(job.departs_in_s);
+  session.priority = static_cast<int>(job.priority);
+  session.switched_at = now;  // a car that has just started is not paused again at once
+  const std::string id = session.session_id;
+  admitted_.remember(job.request_id, id);
+  sessions_.emplace(id, std::move(session));
+  reallocate(now, progress);
+  const Session& admitted = sessions_.at(id);
+  return Admission{.accepted = true, .session_id = id, .power_w = admitted.power_w, .min_w = admitted.min_w};
+}
+
+std::optional<Session> Station::cancel(const std::string& request_id, const std::string& session_id, TimePoint now,
+                                       Progress& progress) {
   const auto* admitted = admitted_.find(request_id);
   if (admitted == nullptr) return std::nullopt;
   if (!session_id.empty() && *admitted != session_id) return std::nullopt;
-  const auto session = sessions_.find(*admitted);
+  settle(now, progress);
+  const auto found = sessions_.find(*admitted);
   admitted_.forget(request_id);  // a later job for this request is decided afresh
-  if (session == sessions_.end()) return std::nullopt;  // already completed
-  Session ended = std::move(session->second);
-  sessions_.erase(session);  // its entry in endings_ is skipped when it comes due
-  load_w_ -= ended.power_w;
-  return ended;
+  if (found == sessions_.end()) return std::nullopt;  // already ended
+  Session cancelled = found->second;
+  sessions_.erase(found);  // not remembered as ended: the request lives on elsewhere
+  reallocate(now, progress);
+  return cancelled;
 }
 
-std::vector<Session> Station::complete_due(TimePoint now) {
-  std::vector<Session> done;
-  while (!endings_.empty() && endings_.top().first <= now) {
-    const auto found = sessions_.find(endings_.top().second);
-    endings_.pop();
-    if (found == sessions_.end()) continue;
-    load_w_ -= found->second.power_w;
-    done.push_back(std::move(found->second));
-    sessions_.erase(found);
+std::optional<proto::SessionState> Station::query(const std::string& session_id, bool stop, TimePoint now,
+                                                  Progress& progress) {
+  settle(now, progress);
+  if (const auto found = sessions_.find(session_id); found != sessions_.end()) {
+    if (!stop) return state_of(found->second, found->second.charging() ? proto::SessionStatus::charging
+                                                                      : proto::SessionStatus::paused, now);
+    end(found, proto::SessionStatus::stopped, progress);
+    reallocate(now, progress);  // its power goes to the others at once
   }
-  return done;
+  // Ended (now or before): its final state, the same however often it is asked or stopped again.
+  if (const auto* ended = ended_.find(session_id)) return state_of(ended->session, ended->status, now);
+  return std::nullopt;
 }
 
-std::optional<TimePoint> Station::next_completion() const {
-  if (endings_.empty()) return std::nullopt;
-  return endings_.top().first;
+void Station::set_limit(double limit_kw, double duration_s, TimePoint now, Progress& progress) {
+  settle(now, progress);
+  if (limit_kw > 0) {
+    operator_limit_w_ = power::to_watts(limit_kw);
+    limit_until_ = duration_s > 0 ? std::optional(now + real(duration_s)) : std::nullopt;
+  } else {
+    operator_limit_w_.reset();
+    limit_until_.reset();
+  }
+  reallocate(now, progress);
 }
 
-Duration Station::session_length(const proto::ChargeJob& job) const {
-  // A tiny power would make the session last longer than a duration can hold: cap it at a year.
-  constexpr double longest_seconds = 365.0 * 24 * 3600;
-  const double simulated_seconds = job.energy_kwh / power::to_kw(power::to_watts(job.power_kw)) * 3600.0;
-  const auto real = std::chrono::duration<double>(std::min(simulated_seconds / time_scale_, longest_seconds));
-  return std::chrono::duration_cast<Duration>(real);
+void Station::advance(TimePoint now, Progress& progress) {
+  settle(now, progress);
+  reallocate(now, progress);
+}
+
+void Station::settle(TimePoint now, Progress& progress) {
+  std::vector<std::pair<std::string, proto::SessionStatus>> ending;
+  for (auto& [id, session] : sessions_) {
+    if (now > session.settled_at) {
+      // Energy at the allocated power since the last settlement, never past what was asked.
+      const double grid_hours = seconds_between(session.settled_at, now) * settings_.time_scale / 3600.0;
+      const double gained = std::min(power::to_kw(session.power_w) * grid_hours, session.energy_left_kwh());
+      session.delivered_kwh += gained;
+      progress.delivered_kwh += gained;
+      session.settled_at = now;
+    }
+    if (session.energy_left_kwh() <= energy_slack_kwh) {
+      ending.emplace_back(id, proto::SessionStatus::completed);
+    } else if (session.departs_at && *session.departs_at <= now) {
+      ending.emplace_back(id, proto::SessionStatus::departed);
+    }
+  }
+  for (const auto& [id, status] : ending) end(sessions_.find(id), status, progress);
+  if (limit_until_ && *limit_until_ <= now) {
+    operator_limit_w_.reset();
+    limit_until_.reset();
+    progress.limit_expired = true;
+  }
+}
+
+void Station::end(std::unordered_map<std::string, Session>::iterator found, proto::SessionStatus status,
+                  Progress& progress) {
+  Session session = std::move(found->second);
+  sessions_.erase(found);
+  if (status == proto::SessionStatus::completed) session.delivered_kwh = session.energy_kwh;
+  session.power_w = 0;
+  progress.ended.push_back({session, status});
+  const std::string id = session.session_id;  // the key must not be read from a moved-from session
+  ended_.remember(id, EndedSession{std::move(session), status});
+}
+
+void Station::reallocate(TimePoint now, Progress& progress) {
+  if (sessions_.empty()) return;
+  std::vector<Session*> order;
+  order.reserve(sessions_.size());
+  std::vector<allocation::SessionDemand> demands;
+  demands.reserve(sessions_.size());
+  const Duration min_switch = real(settings_.min_switch_s);
+  for (auto& [id, session] : sessions_) {
+    order.push_back(&session);
+    allocation::SessionDemand demand;
+    demand.arrival = session.arrival;
+    demand.min_w = session.min_w;
+    demand.max_w = session.max_w;
+    demand.energy_left_kwh = session.energy_left_kwh();
+    if (session.departs_at) demand.seconds_to_departure = seconds_between(now, *session.departs_at) * settings_.time_scale;
+    demand.priority = session.priority;
+    demand.charging = session.charging();
+    // Its first allocation is a start, not a switch; after that it keeps its state for a while.
+    demand.may_switch = !session.allocated || now - session.switched_at >= min_switch;
+    demands.push_back(demand);
+  }
+  const auto powers = allocation::allocate(policy_, demands, limit_w());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Session& session = *order[i];
+    const bool was_charging = session.charging();
+    session.power_w = powers[i];
+    if (session.allocated && was_charging != session.charging()) {
+      session.switched_at = now;
+      ++progress.switches;
+    }
+    session.allocated = true;
+  }
+}
+
+power::Watts Station::min_sum_w() const {
+  Watts sum = 0;
+  for (const auto& [id, session] : sessions_) sum += session.min_w;
+  return sum;
+}
+
+std::optional<TimePoint> Station::next_event() const {
+  std::optional<TimePoint> next = limit_until_;
+  const auto sooner = [&next](TimePoint t) { next = next ? std::min(*next, t) : t; };
+  const Duration min_switch = real(settings_.min_switch_s);
+  for (const auto& [id, session] : sessions_) {
+    if (session.departs_at) sooner(*session.departs_at);
+    if (session.charging()) {
+      const double grid_hours = session.energy_left_kwh() / power::to_kw(session.power_w);
+      sooner(session.settled_at + real(grid_hours * 3600.0));
+    } else {
+      sooner(session.switched_at + min_switch);  // it may resume then
+    }
+  }
+  return next;
+}
+
+StationTotals Station::totals(TimePoint now) const {
+  StationTotals totals;
+  totals.limit_w = limit_w();
+  for (const auto& [id, session] : sessions_) {
+    totals.allocated_w += session.power_w;
+    totals.min_w += session.min_w;
+    totals.demand_w += session.max_w;
+    totals.energy_wanted_kwh += session.energy_left_kwh();
+    if (session.departs_at) {
+      const double grid_hours = std::max(seconds_between(now, *session.departs_at) * settings_.time_scale, 1.0) / 3600.0;
+      totals.due_kw += session.energy_left_kwh() / grid_hours;
+    }
+    if (!session.charging()) ++totals.paused;
+  }
+  totals.sessions = static_cast<std::uint32_t>(sessions_.size());
+  return totals;
+}
+
+std::optional<double> Station::limit_expires_in_s(TimePoint now) const {
+  if (!limit_until_) return std::nullopt;
+  return std::max(0.0, seconds_between(now, *limit_until_) * settings_.time_scale);
+}
+
+proto::SessionState Station::state_of(const Session& session, proto::SessionStatus status, TimePoint now) const {
+  proto::SessionState state;
+  state.found = true;
+  state.session_id = session.session_id;
+  state.status = status;
+  state.power_kw = power::to_kw(session.power_w);
+  state.energy_kwh = session.energy_kwh;
+  state.delivered_kwh = session.delivered_kwh;
+  state.min_power_kw = power::to_kw(session.min_w);
+  state.max_power_kw = power::to_kw(session.max_w);
+  state.substation_id = settings_.id;
+  const bool running = status == proto::SessionStatus::charging || status == proto::SessionStatus::paused;
+  if (running && session.departs_at) {
+    state.departs_in_s = std::max(0.0, seconds_between(now, *session.departs_at) * settings_.time_scale);
+  }
+  if (running && session.charging()) {
+    state.completes_in_s = session.energy_left_kwh() / power::to_kw(session.power_w) * 3600.0;
+  }
+  return state;
 }
 
 }  // namespace grid::substation

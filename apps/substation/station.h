@@ -1,29 +1,37 @@
 #pragma once
-// A substation's own books: its capacity, its charging sessions and the admission rule. It is the
-// authority on admission: a job is accepted only if it fits, whatever the balancer believed.
+// A substation's own books: its capacity and operator limit, its charging sessions, the admission
+// rule and the allocation of power among sessions. It is the authority: a job is admitted only if
+// every admitted session can still get its minimum under the effective limit (capacity, or the
+// operator's limit when lower), whatever the balancer believed; and the sum of allocated power
+// never exceeds that limit, at any instant (grid/allocation/allocator.h shares it out).
 // No sockets and no clock of its own: the node passes the time in, so tests step it.
 // Thread-safety: none; the substation node's thread owns it.
 
 #include <cstdint>
 #include <optional>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "grid/allocation/policy.h"
 #include "grid/power/admission.h"
 #include "grid/proto/messages.h"
 #include "grid/util/bounded_memo.h"
 #include "grid/util/clock.h"
+#include "session.h"
 
 namespace grid::substation {
 
-struct Session {
-  std::string session_id;
-  std::string request_id;
-  power::Watts power_w = 0;
-  double energy_kwh = 0;
-  TimePoint ends_at;
+struct StationSettings {
+  std::string id;
+  double capacity_kw = 0;
+  double time_scale = 1.0;  // grid seconds per real second
+  std::uint64_t boot = 0;
+  double default_min_kw = power::default_min_session_kw;  // for requests that name no minimum
+  double min_switch_s = 60;  // grid seconds a car keeps its state (charging or paused) after a switch
+  // Retries come within seconds: 20,000 covers over 30 s at 600 requests per second.
+  std::size_t remembered_requests = 20'000;
+  std::size_t remembered_sessions = 20'000;  // ended sessions still answered by a query
 };
 
 struct Admission {
@@ -31,47 +39,78 @@ struct Admission {
   std::string session_id;
   power::Refusal refusal = power::Refusal::capacity;  // why not, when not accepted
   bool repeated = false;  // the same request id was admitted before: same session, nothing new
+  power::Watts power_w = 0;  // the session's power right after admission
+  power::Watts min_w = 0;
+};
+
+// What the heartbeat and the gauges say about the station as a whole.
+struct StationTotals {
+  power::Watts limit_w = 0;
+  power::Watts allocated_w = 0;
+  power::Watts min_w = 0;
+  power::Watts demand_w = 0;  // what the sessions could take: the sum of their maximums
+  double energy_wanted_kwh = 0;
+  double due_kw = 0;  // power needed to finish every session with a departure by then
+  std::uint32_t sessions = 0;
+  std::uint32_t paused = 0;
+};
+
+// What a step of time did, for the node's counters.
+struct Progress {
+  double delivered_kwh = 0;  // energy delivered during the step
+  std::vector<EndedSession> ended;
+  std::uint32_t switches = 0;  // sessions paused or resumed by re-allocation
+  bool limit_expired = false;
 };
 
 class Station {
 public:
-  // time_scale: simulated seconds per real second (sessions last energy/power hours, simulated).
-  // remembered_requests: how many admitted request ids are kept to answer retries with the same
-  // session (oldest forgotten first).
-  Station(std::string id, double capacity_kw, double time_scale, std::uint64_t boot,
-          std::size_t remembered_requests = default_remembered_requests);
+  Station(StationSettings settings, const allocation::AllocationPolicy& policy, TimePoint now);
 
-  Admission admit(const proto::ChargeJob& job, TimePoint now);
-  // Ends the session admitted for this request, if it is still running (the balancer gave up on
-  // our answer and placed the request elsewhere). Returns the session ended.
-  // With a session id, only that session is ended (a newer admission of the same request stays).
-  std::optional<Session> cancel(const std::string& request_id, const std::string& session_id = "");
-  // Ends the sessions whose time has come and returns them.
-  std::vector<Session> complete_due(TimePoint now);
-  std::optional<TimePoint> next_completion() const;
+  // Each of these first brings the books up to `now` (energy, ends, limit expiry), then acts, then
+  // re-allocates. `progress` receives what the step did.
+  Admission admit(const proto::ChargeJob& job, TimePoint now, Progress& progress);
+  // Ends the session admitted for this request, if it is still running (the balancer placed the
+  // request elsewhere). With a session id, only that session.
+  std::optional<Session> cancel(const std::string& request_id, const std::string& session_id, TimePoint now,
+                                Progress& progress);
+  // A session's state (nullopt: unknown, or forgotten); with stop, the car unplugged first.
+  std::optional<proto::SessionState> query(const std::string& session_id, bool stop, TimePoint now,
+                                           Progress& progress);
+  // An operator limit (0 clears it; duration 0: until changed). Applied at once: sessions are
+  // re-allocated, paused in policy order if even the minimums do not fit.
+  void set_limit(double limit_kw, double duration_s, TimePoint now, Progress& progress);
+  // The control tick: brings the books up to now and re-allocates.
+  void advance(TimePoint now, Progress& progress);
+  // The next moment something happens on its own: a session completes or departs, the limit
+  // expires, a paused car may resume.
+  std::optional<TimePoint> next_event() const;
 
-  const std::string& id() const { return id_; }
+  StationTotals totals(TimePoint now) const;
+  const std::string& id() const { return settings_.id; }
   double capacity_kw() const { return power::to_kw(capacity_w_); }
-  // The exact sum of the active sessions' powers: never negative, never above the capacity.
-  double load_kw() const { return power::to_kw(load_w_); }
+  double limit_kw() const { return power::to_kw(limit_w()); }
+  std::optional<double> limit_expires_in_s(TimePoint now) const;
   std::uint32_t active_sessions() const { return static_cast<std::uint32_t>(sessions_.size()); }
 
-  // Retries come within seconds: 20,000 covers over 30 s at 600 requests per second.
-  static constexpr std::size_t default_remembered_requests = 20'000;
-
 private:
-  Duration session_length(const proto::ChargeJob& job) const;
+  power::Watts limit_w() const { return operator_limit_w_ ? std::min(*operator_limit_w_, capacity_w_) : capacity_w_; }
+  power::Watts min_sum_w() const;
+  void settle(TimePoint now, Progress& progress);
+  void end(std::unordered_map<std::string, Session>::iterator found, proto::SessionStatus status, Progress& progress);
+  void reallocate(TimePoint now, Progress& progress);
+  proto::SessionState state_of(const Session& session, proto::SessionStatus status, TimePoint now) const;
+  Duration real(double grid_seconds) const;
 
-  std::string id_;
+  StationSettings settings_;
+  const allocation::AllocationPolicy& policy_;
   power::Watts capacity_w_;
-  double time_scale_;
-  std::string session_prefix_;
+  std::optional<power::Watts> operator_limit_w_;
+  std::optional<TimePoint> limit_until_;
   std::uint64_t next_session_ = 1;
-  power::Watts load_w_ = 0;
   std::unordered_map<std::string, Session> sessions_;  // by session id
-  using Ending = std::pair<TimePoint, std::string>;
-  std::priority_queue<Ending, std::vector<Ending>, std::greater<>> endings_;
-  BoundedMemo<std::string, std::string> admitted_;  // request id -> session id
+  BoundedMemo<std::string, std::string> admitted_;     // request id -> session id
+  BoundedMemo<std::string, EndedSession> ended_;       // session id -> its final state
 };
 
 }  // namespace grid::substation

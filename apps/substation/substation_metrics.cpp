@@ -18,6 +18,31 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                       .Register(r)
                       .Add(labels)),
       utilization(BuildGauge().Name("substation_utilization_ratio").Help("load_kw / capacity_kw").Register(r).Add(labels)),
+      limit_kw(BuildGauge()
+                   .Name("substation_limit_kw")
+                   .Help("The effective limit: capacity, or the operator's limit when lower, in kW")
+                   .Register(r)
+                   .Add(labels)),
+      allocated_kw(BuildGauge()
+                       .Name("substation_allocated_kw")
+                       .Help("Power allocated to the sessions right now, in kW (never above the limit)")
+                       .Register(r)
+                       .Add(labels)),
+      demand_kw(BuildGauge()
+                    .Name("substation_demand_kw")
+                    .Help("What the sessions could take: the sum of their maximum powers, in kW")
+                    .Register(r)
+                    .Add(labels)),
+      charging(BuildGauge()
+                   .Name("substation_sessions")
+                   .Help("Active sessions by status: charging (power above 0) or paused")
+                   .Register(r)
+                   .Add({{"substation", labels.at("substation")}, {"status", "charging"}})),
+      paused(BuildGauge()
+                 .Name("substation_sessions")
+                 .Help("Active sessions by status: charging (power above 0) or paused")
+                 .Register(r)
+                 .Add({{"substation", labels.at("substation")}, {"status", "paused"}})),
       started(BuildCounter()
                   .Name("substation_sessions_started_total")
                   .Help("Charging sessions admitted")
@@ -28,6 +53,16 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                     .Help("Charging sessions that delivered their energy")
                     .Register(r)
                     .Add(labels)),
+      departed(BuildCounter()
+                   .Name("substation_sessions_departed_total")
+                   .Help("Charging sessions whose car left at its departure time before it was full")
+                   .Register(r)
+                   .Add(labels)),
+      stopped(BuildCounter()
+                  .Name("substation_sessions_stopped_total")
+                  .Help("Charging sessions stopped by their car unplugging (DELETE /sessions/{id})")
+                  .Register(r)
+                  .Add(labels)),
       rejected(BuildCounter()
                    .Name("substation_sessions_rejected_total")
                    .Help("Charge jobs refused, by reason")
@@ -38,11 +73,31 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                    .Help("Charge jobs for a request already admitted, answered with the same session")
                    .Register(r)
                    .Add(labels)),
+      energy_requested(BuildCounter()
+                           .Name("substation_energy_requested_kwh_total")
+                           .Help("Energy the admitted sessions asked for, in kWh")
+                           .Register(r)
+                           .Add(labels)),
       energy(BuildCounter()
                  .Name("substation_energy_delivered_kwh_total")
-                 .Help("Energy delivered by completed sessions, in kWh")
+                 .Help("Energy delivered to the sessions, counted as it flows, in kWh")
                  .Register(r)
                  .Add(labels)),
+      energy_unserved(BuildCounter()
+                          .Name("substation_energy_unserved_kwh_total")
+                          .Help("Energy the departed cars asked for and did not get, in kWh")
+                          .Register(r)
+                          .Add(labels)),
+      switches(BuildCounter()
+                   .Name("substation_session_switches_total")
+                   .Help("Sessions paused or resumed by re-allocation")
+                   .Register(r)
+                   .Add(labels)),
+      limit_changes(BuildCounter()
+                        .Name("substation_limit_changes_total")
+                        .Help("Operator limits set, cleared or expired")
+                        .Register(r)
+                        .Add(labels)),
       heartbeats(BuildCounter().Name("substation_heartbeats_sent_total").Help("Heartbeats published").Register(r).Add(labels)),
       cancelled(BuildCounter()
                     .Name("substation_sessions_cancelled_total")
@@ -57,6 +112,36 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
   for (const auto error : proto::all_decode_errors) dropped.get(proto::reason_label(error));
   for (const auto* reason : node_drop_reasons) dropped.get(reason);
   for (const auto refusal : power::all_refusals) rejected.get(power::to_string(refusal));  // at 0 from the start
+}
+
+void SubstationMetrics::count(const Progress& progress) {
+  if (progress.delivered_kwh > 0) energy.Increment(progress.delivered_kwh);
+  if (progress.switches > 0) switches.Increment(progress.switches);
+  if (progress.limit_expired) limit_changes.Increment();
+  for (const auto& ended : progress.ended) {
+    switch (ended.status) {
+      case proto::SessionStatus::completed: completed.Increment(); break;
+      case proto::SessionStatus::departed:
+        departed.Increment();
+        energy_unserved.Increment(ended.session.energy_left_kwh());
+        break;
+      case proto::SessionStatus::stopped: stopped.Increment(); break;
+      case proto::SessionStatus::charging:
+      case proto::SessionStatus::paused: break;  // not an end
+    }
+  }
+}
+
+void SubstationMetrics::show(const StationTotals& totals, double capacity) {
+  const double allocated = power::to_kw(totals.allocated_w);
+  current_load.Set(totals.sessions);
+  load_kw.Set(allocated);
+  allocated_kw.Set(allocated);
+  utilization.Set(power::utilization(allocated, capacity));
+  limit_kw.Set(power::to_kw(totals.limit_w));
+  demand_kw.Set(power::to_kw(totals.demand_w));
+  charging.Set(totals.sessions - totals.paused);
+  paused.Set(totals.paused);
 }
 
 }  // namespace grid::substation

@@ -1,7 +1,7 @@
 #pragma once
 // A substation's metrics, registered once in a prometheus-cpp Registry, every series labelled with
 // the substation's id. The node counts into the series kept here, never looking one up per event.
-// Thread-safety: the substation's thread counts (the dropped cache is not shared); scrapes read
+// Thread-safety: the substation's thread counts (the caches are not shared); scrapes read
 // prometheus-cpp's atomics from any thread.
 
 #include <array>
@@ -12,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include "grid/metrics/series_cache.h"
+#include "station.h"
 
 namespace grid::substation {
 
@@ -22,16 +23,32 @@ struct SubstationMetrics {
 
   SubstationMetrics(prometheus::Registry& registry, const std::string& id);
 
+  // Everything a step of the station's time did: energy, ended sessions, switches.
+  void count(const Progress& progress);
+  // The gauges, from the station's totals.
+  void show(const StationTotals& totals, double capacity_kw);
+
   prometheus::Labels labels;
   prometheus::Gauge& current_load;
   prometheus::Gauge& load_kw;
   prometheus::Gauge& capacity_kw;
   prometheus::Gauge& utilization;
+  prometheus::Gauge& limit_kw;
+  prometheus::Gauge& allocated_kw;
+  prometheus::Gauge& demand_kw;
+  prometheus::Gauge& charging;
+  prometheus::Gauge& paused;
   prometheus::Counter& started;
   prometheus::Counter& completed;
+  prometheus::Counter& departed;
+  prometheus::Counter& stopped;
   metrics::SeriesCache<prometheus::Counter> rejected;  // by power::Refusal
   prometheus::Counter& repeated;
-  prometheus::Counter& energy;
+  prometheus::Counter& energy_requested;
+  prometheus::Counter& energy;  // delivered
+  prometheus::Counter& energy_unserved;
+  prometheus::Counter& switches;
+  prometheus::Counter& limit_changes;
   prometheus::Counter& heartbeats;
   prometheus::Counter& cancelled;
   metrics::SeriesCache<prometheus::Counter> dropped;  // by reason

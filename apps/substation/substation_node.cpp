@@ -7,22 +7,32 @@
 #include "substation_metrics.h"
 
 namespace grid::substation {
+namespace {
+
+StationSettings with_boot(StationSettings settings, std::uint64_t boot) {
+  settings.boot = boot;
+  return settings;
+}
+
+}  // namespace
 
 SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config, prometheus::Registry& registry,
                                const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
       boot_(std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32)),
-      station_(config_.id, config_.capacity_kw, config_.time_scale, boot_, config_.remembered_requests),
-      jobs_(transport::make_socket(context, zmq::socket_type::dealer, {.routing_id = config_.id})),
+      allocation_(allocation::make_policy(config_.allocation)),
+      station_(with_boot(config_.station, boot_), *allocation_, clock.now()),
+      jobs_(transport::make_socket(context, zmq::socket_type::dealer, {.routing_id = config_.station.id})),
       heartbeats_(transport::make_socket(context, zmq::socket_type::pub)),
       loop_(context, clock),
       next_heartbeat_(clock.now()),
-      metrics_(std::make_unique<SubstationMetrics>(registry, config_.id)) {
+      next_control_(clock.now() + config_.control_interval),
+      metrics_(std::make_unique<SubstationMetrics>(registry, config_.station.id)) {
   jobs_.connect(config_.balancer_endpoint);
   heartbeats_.connect(config_.heartbeats_endpoint);
   metrics_->capacity_kw.Set(station_.capacity_kw());
-  refresh_gauges();
+  account({});
   loop_.add(jobs_, [this] { on_job_socket(); });
   loop_.set_timers([this](TimePoint now) { return on_timers(now); });
 }
@@ -30,15 +40,15 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
 SubstationNode::~SubstationNode() = default;
 
 void SubstationNode::run() {
-  spdlog::info("substation '{}' up: capacity {} kW, jobs from {}, heartbeats to {} every {} ms", config_.id,
-               config_.capacity_kw, config_.balancer_endpoint, config_.heartbeats_endpoint,
-               config_.heartbeat_interval.count());
+  spdlog::info("substation '{}' up: capacity {} kW, allocation {}, jobs from {}, heartbeats to {} every {} ms",
+               station_.id(), station_.capacity_kw(), allocation_->name(), config_.balancer_endpoint,
+               config_.heartbeats_endpoint, config_.heartbeat_interval.count());
   loop_.run();
-  spdlog::info("substation '{}' stopped with {} active sessions", config_.id, station_.active_sessions());
+  spdlog::info("substation '{}' stopped with {} active sessions", station_.id(), station_.active_sessions());
 }
 
 void SubstationNode::on_job_socket() {
-  // Bounded batch: timers (heartbeats) still run under a flood of jobs.
+  // Bounded batch: timers (heartbeats, the control tick) still run under a flood of jobs.
   for (int i = 0; i < 256; ++i) {
     auto inbound = transport::receive_message(jobs_, false);
     if (!inbound) return;
@@ -49,13 +59,18 @@ void SubstationNode::on_job_socket() {
     const auto& message = std::get<proto::Message>(inbound->message);
     if (const auto* job = std::get_if<proto::ChargeJob>(&message)) {
       handle_job(*job);
+    } else if (const auto* query = std::get_if<proto::SessionQuery>(&message)) {
+      handle_query(*query);
+    } else if (const auto* limit = std::get_if<proto::SetLimit>(&message)) {
+      handle_limit(*limit);
     } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
-      if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id)) {
+      Progress progress;
+      if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id, clock_.now(), progress)) {
         metrics_->cancelled.Increment();
-        refresh_gauges();
         spdlog::info("cancelled session {} of request {}: the balancer placed it elsewhere", ended->session_id,
                      cancel->request_id);
       }
+      account(progress);
     } else {
       drop("unexpected_command");
     }
@@ -63,34 +78,78 @@ void SubstationNode::on_job_socket() {
 }
 
 void SubstationNode::handle_job(const proto::ChargeJob& job) {
-  const auto admission = station_.admit(job, clock_.now());
+  Progress progress;
+  const auto admission = station_.admit(job, clock_.now(), progress);
   if (admission.repeated) {
     metrics_->repeated.Increment();
   } else if (admission.accepted) {
     metrics_->started.Increment();
-    spdlog::debug("admitted {} for {} ({} kW, {} kWh) as {}", job.request_id, job.vehicle_id, job.power_kw,
-                  job.energy_kwh, admission.session_id);
+    metrics_->energy_requested.Increment(job.energy_kwh);
+    spdlog::debug("admitted {} for {} ({}-{} kW, {} kWh) as {} at {} kW", job.request_id, job.vehicle_id,
+                  power::to_kw(admission.min_w), job.power_kw, job.energy_kwh, admission.session_id,
+                  power::to_kw(admission.power_w));
   } else {
     metrics_->rejected.get(power::to_string(admission.refusal)).Increment();
     spdlog::debug("refused {} ({} kW): {}", job.request_id, job.power_kw, power::to_string(admission.refusal));
   }
-  refresh_gauges();
-  const proto::JobResult result{job.job_id,     job.request_id,     admission.accepted,
-                                admission.session_id, admission.accepted ? "" : std::string(power::to_string(admission.refusal)), station_.load_kw(),
-                                station_.active_sessions(), seq_, boot_};
-  if (transport::send_message(jobs_, result) != transport::SendResult::sent) {
-    drop("reply_would_block");
+  account(progress);
+  proto::JobResult result{job.job_id,
+                          job.request_id,
+                          admission.accepted,
+                          admission.session_id,
+                          admission.accepted ? "" : std::string(power::to_string(admission.refusal)),
+                          power::to_kw(station_.totals(clock_.now()).allocated_w),
+                          station_.active_sessions(),
+                          seq_,
+                          boot_};
+  result.power_kw = power::to_kw(admission.power_w);
+  result.min_power_kw = power::to_kw(admission.min_w);
+  reply(result);
+}
+
+void SubstationNode::handle_query(const proto::SessionQuery& query) {
+  Progress progress;
+  auto state = station_.query(query.session_id, query.stop, clock_.now(), progress);
+  account(progress);
+  if (!state) state = proto::SessionState{.found = false, .session_id = query.session_id};
+  state->request_id = query.request_id;
+  state->substation_id = station_.id();
+  reply(*state);
+}
+
+void SubstationNode::handle_limit(const proto::SetLimit& limit) {
+  if (limit.substation_id != station_.id()) {
+    reply(proto::LimitAck{.request_id = limit.request_id, .substation_id = station_.id(), .applied = false,
+                          .limit_kw = station_.limit_kw(), .capacity_kw = station_.capacity_kw(),
+                          .reason = "this is substation '" + station_.id() + "'"});
+    return;
   }
+  const TimePoint now = clock_.now();
+  Progress progress;
+  station_.set_limit(limit.limit_kw, limit.duration_s, now, progress);
+  metrics_->limit_changes.Increment();
+  account(progress);
+  spdlog::info("limit {}: effective limit now {} kW (capacity {} kW){}",
+               limit.limit_kw > 0 ? "set" : "cleared", station_.limit_kw(), station_.capacity_kw(),
+               limit.duration_s > 0 ? fmt::format(" for {} s of grid time", limit.duration_s) : "");
+  reply(proto::LimitAck{.request_id = limit.request_id, .substation_id = station_.id(), .applied = true,
+                        .limit_kw = station_.limit_kw(), .capacity_kw = station_.capacity_kw(),
+                        .expires_in_s = station_.limit_expires_in_s(now).value_or(0)});
+  // The balancer hears of the new limit at once, not at the next beat.
+  publish_heartbeat();
+}
+
+void SubstationNode::reply(const proto::Message& message) {
+  if (transport::send_message(jobs_, message) != transport::SendResult::sent) drop("reply_would_block");
 }
 
 std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
-  const auto done = station_.complete_due(now);
-  if (!done.empty()) {
-    for (const auto& session : done) {
-      metrics_->completed.Increment();
-      metrics_->energy.Increment(session.energy_kwh);
-    }
-    refresh_gauges();
+  Progress progress;
+  const auto event = station_.next_event();
+  if (now >= next_control_ || (event && now >= *event)) {
+    station_.advance(now, progress);
+    account(progress);
+    if (now >= next_control_) next_control_ = now + config_.control_interval;
   }
   if (now >= next_heartbeat_) {
     publish_heartbeat();
@@ -98,23 +157,30 @@ std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
     next_heartbeat_ += config_.heartbeat_interval;
     if (next_heartbeat_ <= now) next_heartbeat_ = now + config_.heartbeat_interval;
   }
-  const auto completion = station_.next_completion();
-  return completion ? std::min(*completion, next_heartbeat_) : next_heartbeat_;
+  TimePoint next = std::min(next_heartbeat_, next_control_);
+  if (const auto upcoming = station_.next_event()) next = std::min(next, *upcoming);
+  return next;
 }
 
 void SubstationNode::publish_heartbeat() {
   ++seq_;
-  const proto::Heartbeat heartbeat{config_.id,        boot_, seq_, station_.capacity_kw(), station_.load_kw(),
-                                   station_.active_sessions()};
+  const auto totals = station_.totals(clock_.now());
+  proto::Heartbeat heartbeat{station_.id(), boot_, seq_, station_.capacity_kw(), power::to_kw(totals.allocated_w),
+                             totals.sessions};
+  heartbeat.limit_kw = power::to_kw(totals.limit_w);
+  heartbeat.min_kw = power::to_kw(totals.min_w);
+  heartbeat.demand_kw = power::to_kw(totals.demand_w);
+  heartbeat.energy_wanted_kwh = totals.energy_wanted_kwh;
+  heartbeat.due_kw = totals.due_kw;
+  heartbeat.paused_sessions = totals.paused;
   // PUB never blocks: with no subscriber ready the heartbeat is dropped, and the next one repeats it.
   transport::send_message(heartbeats_, heartbeat);
   metrics_->heartbeats.Increment();
 }
 
-void SubstationNode::refresh_gauges() {
-  metrics_->current_load.Set(station_.active_sessions());
-  metrics_->load_kw.Set(station_.load_kw());
-  metrics_->utilization.Set(power::utilization(station_.load_kw(), station_.capacity_kw()));
+void SubstationNode::account(const Progress& progress) {
+  metrics_->count(progress);
+  metrics_->show(station_.totals(clock_.now()), station_.capacity_kw());
 }
 
 void SubstationNode::drop(std::string_view reason) {

@@ -1,7 +1,8 @@
 #pragma once
-// grid-substation: owns a Station, takes charge jobs from the balancer over a DEALER and publishes
-// a heartbeat with its full state every interval over PUB. Both sockets connect, so the
-// substation finds a restarted balancer by itself.
+// grid-substation: owns a Station, takes charge jobs, session queries and limits from the balancer
+// over a DEALER, re-allocates power on every event and every control tick, and publishes a
+// heartbeat with its full state every interval over PUB. Both sockets connect, so the substation
+// finds a restarted balancer by itself.
 // Thread-safety: run() on one thread; stop() from any thread.
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "grid/transport/poll_loop.h"
 #include "grid/util/clock.h"
 #include "grid/util/logging.h"
+#include "grid/allocation/policy_registry.h"
 #include "station.h"
 
 namespace grid::substation {
@@ -21,13 +23,12 @@ namespace grid::substation {
 struct SubstationMetrics;
 
 struct SubstationConfig {
-  std::string id;
-  double capacity_kw = 0;
+  StationSettings station{};  // id, capacity, time scale, minimums, memories (boot: chosen at start)
+  std::string allocation = std::string(allocation::default_policy);
   std::string balancer_endpoint;    // the balancer's backend ROUTER
   std::string heartbeats_endpoint;  // the balancer's heartbeat SUB
   std::chrono::milliseconds heartbeat_interval{250};
-  double time_scale = 1.0;
-  std::size_t remembered_requests = Station::default_remembered_requests;
+  std::chrono::milliseconds control_interval{1000};  // re-allocation at least this often
 };
 
 class SubstationNode {
@@ -44,18 +45,24 @@ private:
   std::optional<TimePoint> on_timers(TimePoint now);
   void publish_heartbeat();
   void handle_job(const proto::ChargeJob& job);
+  void handle_query(const proto::SessionQuery& query);
+  void handle_limit(const proto::SetLimit& limit);
+  void reply(const proto::Message& message);
   void drop(std::string_view reason);
-  void refresh_gauges();
+  // Counts what the station's step did and shows its totals: after every event.
+  void account(const Progress& progress);
 
   SubstationConfig config_;
   const Clock& clock_;
   std::uint64_t boot_;
+  std::unique_ptr<allocation::AllocationPolicy> allocation_;
   Station station_;
   zmq::socket_t jobs_;
   zmq::socket_t heartbeats_;
   transport::PollLoop loop_;
   std::uint64_t seq_ = 0;  // of the last heartbeat published
   TimePoint next_heartbeat_;
+  TimePoint next_control_;
   std::unique_ptr<SubstationMetrics> metrics_;
   LogRateLimit drop_log_;
 };

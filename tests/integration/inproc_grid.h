@@ -35,8 +35,7 @@ public:
     substations_.push_back(std::make_unique<substation::SubstationNode>(
         context,
         substation::SubstationConfig{
-            .id = id,
-            .capacity_kw = capacity_kw,
+            .station = {.id = id, .capacity_kw = capacity_kw},
             .balancer_endpoint = jobs_endpoint.empty() ? balancer_.backend_endpoint() : jobs_endpoint,
             .heartbeats_endpoint = balancer_.heartbeats_endpoint(),
             .heartbeat_interval = std::chrono::milliseconds(50)},
