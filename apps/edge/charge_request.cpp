@@ -210,6 +210,26 @@ ChargeParse parse_charge_request(std::string_view content_type, std::string_view
   return std::move(sax).result();
 }
 
+ChargeParse parse_charge(const http::Request& request) {
+  // Two values for one of these would be a guess which one the client meant: refuse to guess.
+  for (const std::string_view name : {"Content-Type", "Idempotency-Key"}) {
+    if (const auto count = request.header_count(name); count > 1) {
+      return ChargeRejection{400, fmt::format("{} must be sent once, not {} times", name, count)};
+    }
+  }
+  auto parsed = parse_charge_request(request.content_type, request.body);
+  auto* input = std::get_if<ChargeInput>(&parsed);
+  const auto key = request.header("Idempotency-Key");
+  if (!input || !key) return parsed;
+  auto id = request_id_for_key(*key);
+  if (!id) {
+    return ChargeRejection{400, key->empty() ? "Idempotency-Key is empty: it must be 1-62 printable ASCII characters"
+                                             : "Idempotency-Key must be 1-62 printable ASCII characters"};
+  }
+  input->request_id = std::move(*id);
+  return parsed;
+}
+
 std::optional<std::string> request_id_for_key(std::string_view key) {
   std::string id = "k-" + std::string(key);
   if (key.empty() || !proto::valid_id(id)) return std::nullopt;
