@@ -1,5 +1,6 @@
 #include "grid/http/router.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <stdexcept>
@@ -80,22 +81,28 @@ bool Router::matches(const Route& route, const std::vector<std::string_view>& pa
 void Router::handle(Request request, Respond respond) const {
   const std::string_view target = request.target;
   const auto path = split_path(target.substr(0, target.find('?')));
-  const Route* other_method = nullptr;
-  std::string allow;
+  std::vector<const Route*> other_methods;
   for (const auto& route : routes_) {
     if (route.method == request.method) {
       if (matches(route, path, &request.params)) {
         return route.handler(std::move(request), observed(std::move(respond), route.label));
       }
     } else if (matches(route, path, nullptr)) {
-      if (!other_method) other_method = &route;
-      if (allow.find(route.method) == std::string::npos) allow += (allow.empty() ? "" : ", ") + route.method;
+      other_methods.push_back(&route);
     }
   }
-  if (!other_method) return observed(std::move(respond), "other")(json_error(404, "not found"));
+  if (other_methods.empty()) return observed(std::move(respond), "other")(json_error(404, "not found"));
+  std::string allow;
+  for (std::size_t i = 0; i < other_methods.size(); ++i) {
+    const auto& method = other_methods[i]->method;
+    const auto same = [&method](const Route* earlier) { return earlier->method == method; };
+    if (std::none_of(other_methods.begin(), other_methods.begin() + static_cast<std::ptrdiff_t>(i), same)) {
+      allow += (allow.empty() ? "" : ", ") + method;
+    }
+  }
   auto refusal = json_error(405, "method not allowed");
   refusal.headers.emplace_back("Allow", std::move(allow));
-  observed(std::move(respond), other_method->label)(std::move(refusal));
+  observed(std::move(respond), other_methods.front()->label)(std::move(refusal));
 }
 
 Respond Router::observed(Respond respond, std::string_view label) const {

@@ -91,6 +91,12 @@ TEST_CASE("a known path with another method is 405 with every allowed method, ob
   CHECK(answer->headers[0] == Header{"Allow", "GET, DELETE"});
   CHECK(recorded.observed.back().handler == "session");
   CHECK(recorded.observed.back().status == 405);
+  // Two routes of one method matching the same path name that method once.
+  recorded.router.route("GET", "/sessions/active", "sessions", echo_params("active"));
+  answer = recorded.ask("POST", "/sessions/active");
+  REQUIRE(answer);
+  CHECK(answer->headers[0] == Header{"Allow", "GET, DELETE"});
+  CHECK(recorded.ask("GET", "/sessions/active")->body == "get id=active");  // the first route added wins
   answer = recorded.ask("GET", "/charge");
   REQUIRE(answer);
   CHECK(answer->headers[0] == Header{"Allow", "POST"});

@@ -30,6 +30,7 @@ public:
   // matching one non-empty segment ("/sessions/{id}"); the handler finds it with
   // Request::param("id"). Throws std::invalid_argument for a pattern that does not start with
   // '/', has an empty or unclosed parameter, or repeats a method and pattern already routed.
+  // Routes are tried in the order added: add "/sessions/active" before "/sessions/{id}".
   Router& route(std::string method, std::string_view pattern, std::string handler_label, Handler handler);
 
   // Answers through the matching route's handler (with Request::params filled), or 404 / 405.
