@@ -38,8 +38,14 @@ std::optional<Respond> InFlight::hold(Respond& respond) {
     count_.fetch_sub(1);
     return std::nullopt;
   }
-  if (on_change_) on_change_(+1);
-  auto slot = std::make_shared<Slot>(*this, std::move(respond));
+  std::shared_ptr<Slot> slot;
+  try {
+    slot = std::make_shared<Slot>(*this, std::move(respond));
+  } catch (...) {  // out of memory: the count must not keep a slot nobody holds
+    count_.fetch_sub(1);
+    throw;
+  }
+  if (on_change_) on_change_(+1);  // before anyone can answer, so the gauge never dips below 0
   return Respond([slot](Response response) { slot->answer(std::move(response)); });
 }
 
