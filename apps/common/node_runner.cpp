@@ -1,5 +1,6 @@
 #include "node_runner.h"
 
+#include <atomic>
 #include <csignal>
 #include <exception>
 #include <optional>
@@ -34,7 +35,8 @@ int run_node(const NodeRun& node, const metrics::Exposition& registry) {
     spdlog::info("{}: metrics on http://{}:{}/metrics", node.name, address->host, ops->port());
   }
 
-  bool failed = false;
+  // Written on the loop thread, read here before join(): atomic, or it would be a data race.
+  std::atomic<bool> failed{false};
   std::thread loop([&] {
     try {
       node.run();

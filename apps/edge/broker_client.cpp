@@ -29,6 +29,13 @@ std::uint64_t random_prefix() {
 
 }  // namespace
 
+std::string_view differing_field(const proto::ChargeRequest& first, const ChargeInput& again) {
+  if (first.vehicle_id != again.vehicle_id) return "vehicle_id";
+  if (first.power_kw != again.power_kw) return "power_kw";
+  if (first.energy_kwh != again.energy_kwh) return "energy_kwh";
+  return {};
+}
+
 BrokerClient::BrokerClient(zmq::context_t& context, BrokerConfig config, EdgeMetrics& metrics, const Clock& clock)
     : config_(std::move(config)),
       metrics_(metrics),
@@ -125,7 +132,14 @@ void BrokerClient::send(Submitted submitted, TimePoint now) {
   }
   std::string id = submitted.input.request_id.empty() ? next_request_id() : std::move(submitted.input.request_id);
   if (const auto known = pending_.find(id); known != pending_.end()) {
-    // The same Idempotency-Key while the first is in flight: one request, one answer for both.
+    // The same Idempotency-Key while the first is in flight: one request, one answer for both,
+    // unless it names a different request, which no answer to the first could be right for.
+    if (const auto differs = differing_field(known->second.request, submitted.input); !differs.empty()) {
+      answer(submitted.on_answer,
+             proto::ChargeReply{id, proto::Outcome::conflict, "", "", 0,
+                                fmt::format("Idempotency-Key already used for a different request ({} differs)", differs)});
+      return;
+    }
     known->second.waiters.push_back(std::move(submitted.on_answer));
     return;
   }

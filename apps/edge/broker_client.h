@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -53,6 +54,12 @@ enum class BrokerFailure {
 
 using BrokerAnswer = std::variant<proto::ChargeReply, BrokerFailure>;
 using OnAnswer = std::function<void(BrokerAnswer)>;
+
+// The request's fingerprint, compared: the first field in which a request sent again under the
+// same request id differs from the first one sent, or empty when it is the same request. The
+// balancer compares the same fields (apps/balancer/dispatcher); a field added to ChargeRequest
+// belongs in both.
+std::string_view differing_field(const proto::ChargeRequest& first, const ChargeInput& again);
 
 class BrokerClient {
 public:

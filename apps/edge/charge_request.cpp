@@ -73,6 +73,7 @@ public:
   bool binary(binary_t&) { return wrong_type("binary data"); }
   bool start_object(std::size_t) { return container("an object"); }
   bool end_object() {
+    if (out_of_range_) return reject(std::move(*out_of_range_));
     in_object_ = false;
     done_ = true;
     return true;
@@ -104,6 +105,7 @@ private:
   std::set<std::string, std::less<>> seen_;
   ChargeInput input_;
   std::optional<ChargeRejection> rejection_;
+  std::optional<std::string> out_of_range_;  // a value out of range, refused at the next event
 };
 
 bool ChargeSax::container(std::string_view what) {
@@ -135,13 +137,19 @@ bool ChargeSax::number(double value) {
   const bool power = field_ == Field::power_kw;
   const double max = power ? max_power_kw : max_energy_kwh;
   // Written so that NaN fails too, although the parser never produces one.
-  if (!(value > 0 && value <= max)) return reject(fmt::format("{} must be greater than 0 and at most {}", key_, max));
+  if (!(value > 0 && value <= max)) {
+    // Not refused yet: the parser hands over "01" as 0 and only then finds the 1, and invalid
+    // JSON must be called that, not a number out of range. The next event decides.
+    out_of_range_ = fmt::format("{} must be greater than 0 and at most {}", key_, max);
+    return true;
+  }
   (power ? input_.power_kw : input_.energy_kwh) = value;
   in_value_ = false;
   return true;
 }
 
 bool ChargeSax::key(string_t& name) {
+  if (out_of_range_) return reject(std::move(*out_of_range_));
   if (seen_.contains(name)) return reject(fmt::format("duplicate field '{}'", name));
   field_ = field_named(name);
   // Unknown names are not echoed raw: they may be anything the client sent, up to the body limit.
@@ -172,11 +180,11 @@ ChargeParse ChargeSax::result() && {
   return std::move(input_);
 }
 
-}  // namespace
-
-bool is_json_content_type(std::string_view content_type) {
+// Why `content_type` is not JSON we accept, or empty when it is.
+std::optional<std::string> content_type_problem(std::string_view content_type) {
+  static constexpr std::string_view must = "Content-Type must be application/json";
   auto semicolon = content_type.find(';');
-  if (!iequals(trim(content_type.substr(0, semicolon)), "application/json")) return false;
+  if (!iequals(trim(content_type.substr(0, semicolon)), "application/json")) return std::string(must);
   while (semicolon != std::string_view::npos) {
     content_type = content_type.substr(semicolon + 1);
     semicolon = content_type.find(';');
@@ -186,15 +194,22 @@ bool is_json_content_type(std::string_view content_type) {
     auto value = trim(parameter.substr(equals + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
     // JSON on the wire is UTF-8 (RFC 8259): a body announced in another charset is refused.
-    if (!iequals(value, "utf-8") && !iequals(value, "utf8")) return false;
+    if (iequals(value, "utf-8") || iequals(value, "utf8")) continue;
+    // Named back when it is a plausible charset name, never raw bytes of any length.
+    const bool nameable = !value.empty() && value.size() <= 40 && proto::valid_id(value) &&
+                          value.find_first_of("\"") == std::string_view::npos;
+    return fmt::format("{} with charset UTF-8, not {}", must,
+                       nameable ? fmt::format("charset {}", value) : std::string(value.empty() ? "an empty charset" : "that charset"));
   }
-  return true;
+  return std::nullopt;
 }
 
+}  // namespace
+
+bool is_json_content_type(std::string_view content_type) { return !content_type_problem(content_type); }
+
 ChargeParse parse_charge_request(std::string_view content_type, std::string_view body) {
-  if (!is_json_content_type(content_type)) {
-    return ChargeRejection{415, "Content-Type must be application/json"};
-  }
+  if (auto problem = content_type_problem(content_type)) return ChargeRejection{415, std::move(*problem)};
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return ChargeRejection{400, "body is empty: expected a JSON object with vehicle_id"};
   }
@@ -208,6 +223,26 @@ ChargeParse parse_charge_request(std::string_view content_type, std::string_view
   }
   if (!parsed && !sax.rejection()) return ChargeRejection{400, "malformed JSON"};
   return std::move(sax).result();
+}
+
+ChargeParse parse_charge(const http::Request& request) {
+  // Two values for one of these would be a guess which one the client meant: refuse to guess.
+  for (const std::string_view name : {"Content-Type", "Idempotency-Key"}) {
+    if (const auto count = request.header_count(name); count > 1) {
+      return ChargeRejection{400, fmt::format("{} must be sent once, not {} times", name, count)};
+    }
+  }
+  auto parsed = parse_charge_request(request.content_type, request.body);
+  auto* input = std::get_if<ChargeInput>(&parsed);
+  const auto key = request.header("Idempotency-Key");
+  if (!input || !key) return parsed;
+  auto id = request_id_for_key(*key);
+  if (!id) {
+    return ChargeRejection{400, key->empty() ? "Idempotency-Key is empty: it must be 1-62 printable ASCII characters"
+                                             : "Idempotency-Key must be 1-62 printable ASCII characters"};
+  }
+  input->request_id = std::move(*id);
+  return parsed;
 }
 
 std::optional<std::string> request_id_for_key(std::string_view key) {

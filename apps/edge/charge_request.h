@@ -9,6 +9,8 @@
 #include <string_view>
 #include <variant>
 
+#include "grid/http/server.h"
+
 namespace grid::edge {
 
 // The bounds of the public API, stricter than the wire codec's (limits.h): an EV charger
@@ -42,6 +44,11 @@ using ChargeParse = std::variant<ChargeInput, ChargeRejection>;
 // become the default power). Nested values are refused where they start, so a deeply nested
 // body costs no more than its first bytes.
 ChargeParse parse_charge_request(std::string_view content_type, std::string_view body);
+
+// The whole POST /charge: the headers it depends on (Content-Type and Idempotency-Key, each at
+// most once; a key that is present must be valid even when empty), then the body as above. The
+// request id of the result is the key's (request_id_for_key), or empty without a key.
+ChargeParse parse_charge(const http::Request& request);
 
 // The request id for a client's Idempotency-Key: "k-" + key, so it never collides with the ids the
 // edge makes itself. Empty optional when the key is not 1-62 printable ASCII characters.

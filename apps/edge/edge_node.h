@@ -6,7 +6,6 @@
 // Thread-safety: construct, start_http(), stop_http() and the destructor from one owner thread;
 // run() on the broker thread; stop(), healthy() and port() from any thread.
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +15,8 @@
 
 #include "broker_client.h"
 #include "edge_metrics.h"
+#include "grid/http/in_flight.h"
+#include "grid/http/router.h"
 #include "grid/http/server.h"
 #include "grid/metrics/exposition.h"
 #include "grid/util/clock.h"
@@ -54,16 +55,17 @@ public:
   bool healthy() const { return broker_.healthy(); }
 
 private:
-  void handle(http::Request request, http::Respond respond);
   void charge(const http::Request& request, http::Respond respond);
-  void answer(std::string_view handler, const http::Respond& respond, http::Response response);
+  void health(const http::Respond& respond) const;
+  // Every answer of every route, observed once by the router.
+  void answered(std::string_view handler, int status, Duration elapsed);
 
   EdgeConfig config_;
-  const Clock& clock_;
   const metrics::Exposition& registry_;
   EdgeMetrics metrics_;
-  std::atomic<std::size_t> in_flight_{0};
+  http::InFlight in_flight_;  // before broker_: the broker's last answers give their slots back
   BrokerClient broker_;
+  http::Router router_;
   http::Server server_;  // last: stopped and destroyed before what its handler uses
 };
 

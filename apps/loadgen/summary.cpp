@@ -86,7 +86,10 @@ Summary summarize(const RunTally& tally, const std::map<std::string, double>& ca
   summary.finished = tally.finished();
   summary.outcomes = tally.outcomes;
   summary.wall_s = tally.wall_s;
-  summary.throughput_rps = tally.wall_s > 0 ? static_cast<double>(summary.finished) / tally.wall_s : 0.0;
+  // Answers per second: requests that failed at once (a dead target refuses in microseconds)
+  // are not throughput, and would make a run that reached nothing look like the fastest one.
+  const auto answered = tally.latencies_ms.size();
+  summary.throughput_rps = answered > 0 && tally.wall_s > 0 ? static_cast<double>(answered) / tally.wall_s : 0.0;
   summary.interrupted = tally.interrupted;
   if (!tally.latencies_ms.empty()) {
     summary.latency = LatencySummary{.answered = tally.latencies_ms.size(),
@@ -115,7 +118,9 @@ std::string format_summary(const Summary& summary, const std::string& descriptio
     text += fmt::format("{} {}   ", outcome_name(outcome), summary.outcomes[index_of(outcome)]);
   }
   text.resize(text.find_last_not_of(' ') + 1);
-  text += fmt::format("\n  wall time    {:.3f} s\n  throughput   {:.1f} req/s\n", summary.wall_s, summary.throughput_rps);
+  text += fmt::format("\n  wall time    {:.3f} s\n", summary.wall_s);
+  text += summary.latency ? fmt::format("  throughput   {:.1f} answered req/s\n", summary.throughput_rps)
+                          : std::string("  throughput   none: no request was answered\n");
   if (summary.latency) {
     const auto& l = *summary.latency;
     text += fmt::format("  latency      p50 {:.2f} ms   p90 {:.2f} ms   p99 {:.2f} ms   max {:.2f} ms   ({} answered)\n",

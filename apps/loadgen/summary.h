@@ -63,7 +63,8 @@ struct Summary {
   std::size_t finished = 0;
   std::array<std::size_t, outcome_count> outcomes{};
   double wall_s = 0;
-  double throughput_rps = 0;  // finished requests per second of wall time
+  // Answered requests (those with a latency) per second of wall time; 0 when none was answered.
+  double throughput_rps = 0;
   std::optional<LatencySummary> latency;  // empty when nothing was answered
   std::vector<SubstationShare> substations;  // by id
   // Largest share over fair share; empty when no session was admitted. 1.00 = proportional.

@@ -284,7 +284,10 @@ TEST_CASE("edge: 50 EVs arriving 5 ms apart are all served, spread over the thre
   std::map<std::string, int> per_substation;
   std::vector<double> latencies;
   for (auto& future : sent) {
-    auto [reply, seconds] = future.get();
+    // Named, not a structured binding: clang 14 cannot capture a binding in CHECK_MESSAGE.
+    auto answer = future.get();
+    const auto& reply = answer.first;
+    const double seconds = answer.second;
     REQUIRE(reply);
     CHECK_MESSAGE(reply->status == 200, reply->body);
     if (reply->status == 200) ++per_substation[body_of(reply)["substation"].get<std::string>()];

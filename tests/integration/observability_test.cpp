@@ -71,9 +71,11 @@ struct Query {
 };
 
 std::vector<Query> dashboard_and_alert_queries(const std::string& rate_interval) {
-  const auto [output, status] = run_command("python3 " + source_dir + "/tests/observability/extract_queries.py --rate-interval " +
+  // Named, not a structured binding: clang 14 cannot capture a binding in REQUIRE_MESSAGE.
+  const auto ran = run_command("python3 " + source_dir + "/tests/observability/extract_queries.py --rate-interval " +
                                             rate_interval);
-  REQUIRE_MESSAGE(status == 0, "extract_queries.py failed:\n" << output);
+  const std::string& output = ran.first;
+  REQUIRE_MESSAGE(ran.second == 0, "extract_queries.py failed:\n" << output);
   std::vector<Query> queries;
   std::istringstream lines(output);
   for (std::string line; std::getline(lines, line);) {

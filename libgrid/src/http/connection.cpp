@@ -160,8 +160,10 @@ void Connection::dispatch() {
   auto& message = parser_->get();
   keep_alive_ = message.keep_alive();
   Request request{std::string(message.method_string()), std::string(message.target()),
-                  std::string(message[bhttp::field::content_type]), std::move(message.body()),
-                  std::string(message["Idempotency-Key"])};
+                  std::string(message[bhttp::field::content_type]), std::move(message.body()), {}, {}};
+  for (const auto& field : message) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
   parser_.reset();
   auto answered = std::make_shared<std::atomic<bool>>(false);
   Respond respond = [self = shared_from_this(), answered](Response response) {

@@ -1,38 +1,28 @@
 #include "grid/http/ops.h"
 
+#include <memory>
+
 #include "grid/metrics/exposition.h"
 
 namespace grid::http {
-namespace {
-
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
-
-}  // namespace
 
 Response metrics_response(const grid::metrics::Exposition& metrics) {
   return Response{200, std::string(grid::metrics::text_content_type), metrics.text(), {}};
 }
 
-Handler ops_handler(const grid::metrics::Exposition& registry, std::function<bool()> healthy) {
-  return [&registry, healthy = std::move(healthy)](Request request, Respond respond) {
-    const auto path = path_of(request.target);
-    if (path != "/metrics" && path != "/healthz") {
-      respond(json_error(404, "not found"));
-      return;
-    }
-    if (request.method != "GET") {
-      auto response = json_error(405, "method not allowed");
-      response.headers.emplace_back("Allow", "GET");
-      respond(std::move(response));
-      return;
-    }
-    if (path == "/metrics") {
-      respond(metrics_response(registry));
-      return;
-    }
+void route_ops(Router& router, const grid::metrics::Exposition& registry, std::function<bool()> healthy) {
+  router.route("GET", "/metrics", "metrics",
+               [&registry](const Request&, const Respond& respond) { respond(metrics_response(registry)); });
+  router.route("GET", "/healthz", "healthz", [healthy = std::move(healthy)](const Request&, const Respond& respond) {
     const bool ok = !healthy || healthy();
     respond(Response{ok ? 200 : 503, "application/json", ok ? R"({"status":"ok"})" : R"({"status":"unhealthy"})", {}});
-  };
+  });
+}
+
+Handler ops_handler(const grid::metrics::Exposition& registry, std::function<bool()> healthy) {
+  auto router = std::make_shared<Router>();
+  route_ops(*router, registry, std::move(healthy));
+  return [router](Request request, Respond respond) { router->handle(std::move(request), std::move(respond)); };
 }
 
 }  // namespace grid::http

@@ -1,6 +1,7 @@
 #include "grid/transport/poll_loop.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "grid/transport/sockets.h"
 
@@ -20,20 +21,29 @@ PollLoop::PollLoop(zmq::context_t& context, const Clock& clock)
       clock_(clock),
       control_endpoint_(unique_control_endpoint(this)),
       control_(make_socket(context, zmq::socket_type::pull)) {
-  control_.bind(control_endpoint_);
+  transport::bind(control_, control_endpoint_);
+}
+
+void PollLoop::refuse_after_run(const char* what) const {
+  // run() polls a copy of the items taken when it starts: a later addition would never be polled.
+  if (running_.load()) throw std::logic_error(std::string("PollLoop::") + what + " after run(): it would never be polled");
 }
 
 void PollLoop::add(zmq::socket_t& socket, std::function<void()> on_readable) {
+  refuse_after_run("add");
   items_.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
   handlers_.push_back(std::move(on_readable));
 }
 
 void PollLoop::add_fd(int fd, std::function<void()> on_readable) {
+  refuse_after_run("add_fd");
   items_.push_back({nullptr, fd, ZMQ_POLLIN, 0});
   handlers_.push_back(std::move(on_readable));
 }
 
 void PollLoop::run() {
+  refuse_after_run("run");
+  running_ = true;
   std::vector<zmq::pollitem_t> items;
   items.push_back({control_.handle(), 0, ZMQ_POLLIN, 0});
   items.insert(items.end(), items_.begin(), items_.end());

@@ -1,5 +1,7 @@
 #include "grid/transport/sockets.h"
 
+#include <stdexcept>
+
 namespace grid::transport {
 
 zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, const SocketSettings& settings) {
@@ -19,6 +21,14 @@ zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, const 
   if (settings.immediate) socket.set(zmq::sockopt::immediate, 1);
   if (!settings.routing_id.empty()) socket.set(zmq::sockopt::routing_id, settings.routing_id);
   return socket;
+}
+
+void bind(zmq::socket_t& socket, const std::string& endpoint) {
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& error) {
+    throw std::runtime_error("cannot bind " + endpoint + ": " + error.what());
+  }
 }
 
 std::string last_endpoint(const zmq::socket_t& socket) {

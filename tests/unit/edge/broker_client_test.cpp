@@ -325,3 +325,11 @@ TEST_CASE("an idempotency key becomes a request id that cannot collide with the 
   CHECK(request_id_for_key(std::string(62, 'a')));
   CHECK_FALSE(request_id_for_key("bad\nkey"));
 }
+
+TEST_CASE("issue 9.7: a request is the same request only with the same vehicle, power and energy") {
+  const proto::ChargeRequest first{"k-K", "EV-x", 11, 20};
+  CHECK(differing_field(first, ChargeInput{"EV-x", 11, 20, "k-K"}).empty());
+  CHECK(differing_field(first, ChargeInput{"EV-y", 11, 20, "k-K"}) == "vehicle_id");
+  CHECK(differing_field(first, ChargeInput{"EV-x", 22, 20, "k-K"}) == "power_kw");
+  CHECK(differing_field(first, ChargeInput{"EV-x", 11, 40, "k-K"}) == "energy_kwh");
+}

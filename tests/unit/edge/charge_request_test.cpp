@@ -142,3 +142,75 @@ TEST_CASE("content types") {
   CHECK_FALSE(is_json_content_type("application/json; charset="));
   CHECK_FALSE(is_json_content_type("text/json"));
 }
+
+TEST_CASE("issue 9.9: a leading zero is invalid JSON, not a number out of range") {
+  for (const std::string value : {"01", "00", "-01", "0 1"}) {
+    CAPTURE(value);
+    const auto parse = parse_charge_request(json_type, R"({"vehicle_id":"EV-1","power_kw":)" + value + "}");
+    const auto* rejection = rejection_of(parse);
+    REQUIRE(rejection != nullptr);
+    CHECK(rejection->status == 400);
+    CAPTURE(rejection->message);
+    CHECK(rejection->message.find("malformed JSON") != std::string::npos);
+    CHECK(rejection->message.find("power_kw") != std::string::npos);
+    CHECK(rejection->message.find("greater than 0") == std::string::npos);
+  }
+  // A value out of range is still refused as such, wherever it stands in the object.
+  for (const std::string body : {R"({"vehicle_id":"EV-1","power_kw":0})", R"({"power_kw":0,"vehicle_id":"EV-1"})",
+                                 R"({"energy_kwh":-1,"power_kw":0})"}) {
+    CAPTURE(body);
+    const auto parse = parse_charge_request(json_type, body);
+    const auto* rejection = rejection_of(parse);
+    REQUIRE(rejection != nullptr);
+    CHECK(rejection->message.find("must be greater than 0") != std::string::npos);
+  }
+}
+
+TEST_CASE("issue 9.9: a charset refusal names the charset it refused") {
+  const auto latin_parse = parse_charge_request("application/json; charset=iso-8859-1", "{}");
+  const auto* latin = rejection_of(latin_parse);
+  REQUIRE(latin != nullptr);
+  CHECK(latin->status == 415);
+  CHECK(latin->message == "Content-Type must be application/json with charset UTF-8, not charset iso-8859-1");
+  const auto empty_parse = parse_charge_request("application/json; charset=", "{}");
+  const auto* empty = rejection_of(empty_parse);
+  REQUIRE(empty != nullptr);
+  CHECK(empty->message.find("an empty charset") != std::string::npos);
+  // Raw bytes of any length are not echoed.
+  const auto odd_parse = parse_charge_request("application/json; charset=" + std::string(300, 'x'), "{}");
+  const auto* odd = rejection_of(odd_parse);
+  REQUIRE(odd != nullptr);
+  CHECK(odd->message == "Content-Type must be application/json with charset UTF-8, not that charset");
+  const auto text_parse = parse_charge_request("text/plain", "{}");
+  const auto* text = rejection_of(text_parse);
+  REQUIRE(text != nullptr);
+  CHECK(text->message == "Content-Type must be application/json");
+}
+
+TEST_CASE("parse_charge: the headers a charge request depends on, each at most once") {
+  const auto request = [](std::vector<grid::http::Header> headers) {
+    grid::http::Request made{"POST", "/charge", "", R"({"vehicle_id":"EV-1"})", std::move(headers), {}};
+    if (const auto type = made.header("Content-Type")) made.content_type = std::string(*type);
+    return made;
+  };
+  const auto keyed = parse_charge(request({{"Content-Type", "application/json"}, {"idempotency-key", "abc"}}));
+  REQUIRE(std::holds_alternative<ChargeInput>(keyed));
+  CHECK(std::get<ChargeInput>(keyed).request_id == "k-abc");
+  const auto unkeyed = parse_charge(request({{"content-type", "application/json"}}));
+  REQUIRE(std::holds_alternative<ChargeInput>(unkeyed));
+  CHECK(std::get<ChargeInput>(unkeyed).request_id.empty());
+
+  const auto empty_parse = parse_charge(request({{"Content-Type", "application/json"}, {"Idempotency-Key", ""}}));
+  const auto* empty = rejection_of(empty_parse);
+  REQUIRE(empty != nullptr);
+  CHECK(empty->status == 400);
+  CHECK(empty->message.find("Idempotency-Key is empty") != std::string::npos);
+  const auto twice_parse = parse_charge(request({{"Content-Type", "application/json"}, {"Idempotency-Key", "a"}, {"IDEMPOTENCY-KEY", "a"}}));
+  const auto* twice = rejection_of(twice_parse);
+  REQUIRE(twice != nullptr);
+  CHECK(twice->message == "Idempotency-Key must be sent once, not 2 times");
+  const auto types_parse = parse_charge(request({{"Content-Type", "application/json"}, {"content-type", "application/json"}}));
+  const auto* types = rejection_of(types_parse);
+  REQUIRE(types != nullptr);
+  CHECK(types->message == "Content-Type must be sent once, not 2 times");
+}

@@ -250,3 +250,130 @@ TEST_CASE("bad requests are answered by the edge itself: 400, 413, 415") {
 
   CHECK_FALSE(balancer.next_request(100ms));  // none of them reached the balancer
 }
+
+namespace {
+
+// POST /charge with header lines of the test's choosing (each ending in \r\n).
+std::optional<HttpReply> post_with_headers(int port, const std::string& headers, const std::string& body) {
+  const auto exchange = raw_exchange(port, "POST /charge HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers +
+                                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  const auto& text = exchange.received;
+  const auto body_at = text.find("\r\n\r\n");
+  if (text.rfind("HTTP/1.1 ", 0) != 0 || body_at == std::string::npos) return std::nullopt;
+  return HttpReply{std::stoi(text.substr(9, 3)), {}, text.substr(body_at + 4)};
+}
+
+constexpr const char* json_type = "Content-Type: application/json\r\n";
+
+}  // namespace
+
+TEST_CASE("issue 9.6: a request refused for its Idempotency-Key gives its in-flight slot back") {
+  zmq::context_t context;
+  ScriptedBalancer balancer(context);
+  RunningEdge edge(context, balancer.endpoint, 2, 10s);
+  wait_connected(edge, balancer);
+  for (int i = 0; i < 3; ++i) {
+    const auto refused = post_with_headers(edge.port(), std::string(json_type) + "Idempotency-Key: " +
+                                                            std::string(80, 'k') + "\r\n",
+                                           R"({"vehicle_id":"EV-1"})");
+    REQUIRE(refused);
+    CHECK(refused->status == 400);
+  }
+  const auto metrics = http_get(edge.port(), "/metrics");
+  REQUIRE(metrics);
+  CHECK(sample(metrics->body, "edge_requests_in_flight") == 0.0);
+  // And the cap of 2 still has room for two real requests.
+  auto first = post_charge(edge.port(), R"({"vehicle_id": "EV-1"})");
+  auto second = post_charge(edge.port(), R"({"vehicle_id": "EV-2"})");
+  for (int i = 0; i < 2; ++i) {
+    const auto request = balancer.next_request();
+    REQUIRE(request);
+    balancer.reply({request->request_id, proto::Outcome::charging, "s-" + request->vehicle_id, "north", 11, ""});
+  }
+  CHECK(first.get()->status == 200);
+  CHECK(second.get()->status == 200);
+  CHECK(wait_until([&] {
+    const auto after = http_get(edge.port(), "/metrics");
+    return after && sample(after->body, "edge_requests_in_flight") == 0.0;
+  }));
+}
+
+TEST_CASE("issue 9.7: an Idempotency-Key reused for a different request while the first waits is 422") {
+  zmq::context_t context;
+  ScriptedBalancer balancer(context);
+  RunningEdge edge(context, balancer.endpoint, 100, 10s);
+  wait_connected(edge, balancer);
+  const std::string key = "Idempotency-Key: K-1\r\n";
+  auto first = std::async(std::launch::async, [&] {
+    return post_with_headers(edge.port(), json_type + key, R"({"vehicle_id":"EV-x"})");
+  });
+  const auto request = balancer.next_request();
+  REQUIRE(request);
+  CHECK(request->request_id == "k-K-1");
+
+  const auto other = post_with_headers(edge.port(), json_type + key, R"({"vehicle_id":"EV-other","power_kw":22})");
+  REQUIRE(other);
+  CHECK(other->status == 422);
+  CHECK(body_of(other)["error"] == "Idempotency-Key already used for a different request (vehicle_id differs)");
+  const auto more_power = post_with_headers(edge.port(), json_type + key, R"({"vehicle_id":"EV-x","power_kw":22})");
+  REQUIRE(more_power);
+  CHECK(more_power->status == 422);
+  CHECK(body_of(more_power)["error"].get<std::string>().find("power_kw differs") != std::string::npos);
+
+  // The first request is untouched by the conflicts: it gets its own answer, with its own vehicle.
+  CHECK_FALSE(balancer.next_request(100ms));
+  balancer.reply({request->request_id, proto::Outcome::charging, "S", "north", 11, ""});
+  const auto reply = first.get();
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(body_of(reply)["session_id"] == "S");
+  CHECK(body_of(reply)["vehicle_id"] == "EV-x");
+}
+
+TEST_CASE("issue 9.7: the balancer's conflict answer is 422 with its reason") {
+  zmq::context_t context;
+  ScriptedBalancer balancer(context);
+  RunningEdge edge(context, balancer.endpoint);
+  wait_connected(edge, balancer);
+  auto reply = std::async(std::launch::async, [&] {
+    return post_with_headers(edge.port(), std::string(json_type) + "Idempotency-Key: K-2\r\n",
+                             R"({"vehicle_id":"EV-other"})");
+  });
+  const auto request = balancer.next_request();
+  REQUIRE(request);
+  balancer.reply({request->request_id, proto::Outcome::conflict, "", "", 0, "request id reused (vehicle_id differs)"});
+  const auto answer = reply.get();
+  REQUIRE(answer);
+  CHECK(answer->status == 422);
+  CHECK(body_of(answer)["error"] == "request id reused (vehicle_id differs)");
+}
+
+TEST_CASE("issue 9.9: an empty Idempotency-Key, and a header given twice, are 400 naming the header") {
+  zmq::context_t context;
+  ScriptedBalancer balancer(context);
+  RunningEdge edge(context, balancer.endpoint);
+  struct Row {
+    std::string name;
+    std::string headers;
+    std::string must_mention;
+  };
+  const std::vector<Row> table{
+      {"empty key", std::string(json_type) + "Idempotency-Key:\r\n", "Idempotency-Key is empty"},
+      {"blank key", std::string(json_type) + "Idempotency-Key:   \r\n", "Idempotency-Key is empty"},
+      {"two keys", std::string(json_type) + "Idempotency-Key: a\r\nIdempotency-Key: b\r\n",
+       "Idempotency-Key must be sent once, not 2 times"},
+      {"two keys, one empty", std::string(json_type) + "Idempotency-Key: a\r\nidempotency-key:\r\n",
+       "Idempotency-Key must be sent once"},
+      {"two content types", std::string(json_type) + "Content-Type: text/plain\r\n",
+       "Content-Type must be sent once, not 2 times"},
+      {"two equal content types", std::string(json_type) + json_type, "Content-Type must be sent once"},
+  };
+  for (const auto& row : table) {
+    CAPTURE(row.name);
+    const auto reply = post_with_headers(edge.port(), row.headers, R"({"vehicle_id":"EV-1"})");
+    REQUIRE(reply);
+    CHECK(reply->status == 400);
+    CHECK(body_of(reply)["error"].get<std::string>().find(row.must_mention) != std::string::npos);
+  }
+  CHECK_FALSE(balancer.next_request(100ms));  // none of them reached the balancer
+}

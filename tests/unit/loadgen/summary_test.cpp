@@ -51,7 +51,7 @@ TEST_CASE("latency, throughput and outcome counts") {
   tally.wall_s = 2;
   const Summary summary = summarize(tally, {});
   CHECK(summary.finished == 6);
-  CHECK(summary.throughput_rps == doctest::Approx(3.0));
+  CHECK(summary.throughput_rps == doctest::Approx(2.5));  // 5 answered in 2 s: the timeout is no throughput
   CHECK(summary.outcomes[static_cast<std::size_t>(RequestOutcome::charging)] == 4);
   REQUIRE(summary.latency);
   CHECK(summary.latency->answered == 5);
@@ -65,6 +65,19 @@ TEST_CASE("latency, throughput and outcome counts") {
   CHECK_FALSE(none.latency);
   CHECK_FALSE(none.imbalance);
   CHECK(none.throughput_rps == 0);  // no wall time: no division by zero
+}
+
+TEST_CASE("issue 9.9: a run against a dead target has no throughput, and says so") {
+  RunTally dead;
+  dead.planned = 100;
+  for (int i = 0; i < 100; ++i) dead.record(RequestOutcome::error, std::nullopt);
+  dead.wall_s = 0.000079;  // every connection refused at once
+  const Summary summary = summarize(dead, {});
+  CHECK(summary.throughput_rps == 0);
+  const auto text = format_summary(summary, "dead target");
+  CHECK(text.find("throughput   none: no request was answered") != std::string::npos);
+  CHECK(text.find("req/s") == std::string::npos);
+  CHECK(to_json(summary)["throughput_rps"] == 0.0);
 }
 
 TEST_CASE("without capacities, imbalance is the largest share over the mean share") {

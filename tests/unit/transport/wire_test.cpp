@@ -112,3 +112,38 @@ TEST_CASE("the poll loop runs handlers and timers, and stops promptly from anoth
   runner.join();
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(900));
 }
+
+TEST_CASE("issue 9.9: a bind that fails names the endpoint") {
+  zmq::context_t context;
+  zmq::socket_t first = make_socket(context, zmq::socket_type::router);
+  bind(first, "tcp://127.0.0.1:*");
+  const std::string taken = last_endpoint(first);
+  zmq::socket_t second = make_socket(context, zmq::socket_type::router);
+  try {
+    bind(second, taken);
+    FAIL("a second bind of " << taken << " succeeded");
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    CHECK(message == "cannot bind " + taken + ": Address already in use");
+  }
+  CHECK_THROWS_WITH(bind(second, "tcp://no-such-interface-x:1"),
+                    doctest::Contains("cannot bind tcp://no-such-interface-x:1: "));
+}
+
+TEST_CASE("issue 10.7: PollLoop::add after run() is an error, not a socket that is never polled") {
+  zmq::context_t context;
+  FakeClock clock;
+  PollLoop loop(context, clock);
+  zmq::socket_t late = make_socket(context, zmq::socket_type::pull);
+  bool added = false;
+  loop.set_timers([&](TimePoint) -> std::optional<TimePoint> {
+    loop.add(late, [] {});
+    added = true;
+    return std::nullopt;
+  });
+  CHECK_THROWS_AS(loop.run(), std::logic_error);
+  CHECK_FALSE(added);
+  CHECK_THROWS_AS(loop.add_fd(0, [] {}), std::logic_error);
+  CHECK_THROWS_AS(loop.set_timers({}), std::logic_error);
+  CHECK_THROWS_AS(loop.run(), std::logic_error);
+}

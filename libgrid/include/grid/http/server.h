@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,14 +15,27 @@
 
 namespace grid::http {
 
+// One header field as received. Names keep the client's spelling: compare them without case.
+using Header = std::pair<std::string, std::string>;
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, as sent
-  std::string content_type;
+  std::string content_type;  // the first Content-Type header, empty when absent
   std::string body;
-  // The Idempotency-Key header (empty when absent): a client retrying a request sends the same
-  // key, so the edge can recognise the retry instead of acting twice.
-  std::string idempotency_key;
+  // Every header field in the order received, duplicates included, so a handler can refuse a
+  // header given twice. Bounded by ServerOptions::header_limit.
+  std::vector<Header> headers;
+  // The path parameters a Router matched ({id} in "/sessions/{id}"), in pattern order.
+  std::vector<std::pair<std::string, std::string>> params;
+
+  // The first value of header `name` (any letter case); empty when absent. A header sent with
+  // an empty value is present: an empty string_view inside the optional.
+  std::optional<std::string_view> header(std::string_view name) const;
+  // How many times header `name` was sent.
+  std::size_t header_count(std::string_view name) const;
+  // The value of path parameter `name`; empty when the route has no such parameter.
+  std::string_view param(std::string_view name) const;
 };
 
 struct Response {

@@ -1,7 +1,8 @@
 #pragma once
-// How every socket of ours is set up, in one place: the platform facts in docs/design (ROUTER
-// drops what it cannot route, a send can block forever, linger can hang shutdown, a peer can send
-// a frame of any size) are answered here once, not at each call site.
+// How every socket of ours is set up, in one place: the platform facts listed in docs/protocol.md
+// ("Socket options"): ROUTER drops what it cannot route, a send can block forever, linger can
+// hang shutdown, a peer can send a frame of any size. They are answered here once, not at each call
+// site.
 // Thread-safety: a socket belongs to one thread; these functions are called by its owner.
 
 #include <chrono>
@@ -25,6 +26,11 @@ struct SocketSettings {
 // Creates a socket with linger, the frame-size cap, high-water marks, fast reconnects and ZMTP
 // heartbeats (so a vanished TCP peer is noticed) set, plus whatever `settings` asks for.
 zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, const SocketSettings& settings = {});
+
+// Binds `socket` to `endpoint`. On failure throws std::runtime_error naming the endpoint and
+// ZeroMQ's reason ("cannot bind tcp://*:5555: Address already in use"): zmq::error_t alone says
+// only the reason, which leaves an operator of a node with three endpoints guessing.
+void bind(zmq::socket_t& socket, const std::string& endpoint);
 
 // The endpoint a socket actually bound (tcp://127.0.0.1:* resolves to a real port).
 std::string last_endpoint(const zmq::socket_t& socket);
