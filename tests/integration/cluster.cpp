@@ -32,14 +32,14 @@ void Cluster::start_balancer() {
 void Cluster::add_substation(const std::string& id, double capacity_kw) {
   const int metrics_port = free_port();
   const std::string loopback = "tcp://127.0.0.1:";
-  auto process = std::make_unique<ChildProcess>(
-      "substation " + id,
-      std::vector<std::string>{GRID_SUBSTATION_BIN, "--id", id, "--capacity-kw", std::to_string(capacity_kw),
-                               "--balancer", loopback + std::to_string(backend_port_),
-                               "--heartbeats", loopback + std::to_string(heartbeats_port_),
-                               "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
-                               "--time-scale", std::to_string(options_.time_scale),
-                               "--metrics", "127.0.0.1:" + std::to_string(metrics_port)});
+  std::vector<std::string> argv{GRID_SUBSTATION_BIN, "--id", id, "--capacity-kw", std::to_string(capacity_kw),
+                                "--balancer", loopback + std::to_string(backend_port_),
+                                "--heartbeats", loopback + std::to_string(heartbeats_port_),
+                                "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
+                                "--time-scale", std::to_string(options_.time_scale),
+                                "--metrics", "127.0.0.1:" + std::to_string(metrics_port)};
+  argv.insert(argv.end(), options_.substation_extra.begin(), options_.substation_extra.end());
+  auto process = std::make_unique<ChildProcess>("substation " + id, argv);
   if (!wait_for_port(metrics_port)) throw std::runtime_error("substation " + id + " did not start:\n" + process->log());
   substations_.push_back({id, capacity_kw, metrics_port, std::move(process)});
 }

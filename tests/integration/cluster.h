@@ -25,7 +25,8 @@ struct ClusterOptions {
   int dispatch_timeout_ms = 500;
   std::string policy = "least-utilization";
   double time_scale = 1.0;
-  std::vector<std::string> balancer_extra;  // more flags for the balancer
+  std::vector<std::string> balancer_extra;    // more flags for the balancer
+  std::vector<std::string> substation_extra;  // more flags for every substation
 };
 
 class Cluster {

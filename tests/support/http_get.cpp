@@ -64,10 +64,17 @@ std::string dechunk(const std::string& chunked) {
 
 std::optional<HttpReply> http_request(int port, const std::string& method, const std::string& target,
                                       const std::string& body, const std::string& content_type, int timeout_ms) {
+  return http_call(port, {.method = method, .target = target, .body = body, .content_type = content_type,
+                          .timeout_ms = timeout_ms});
+}
+
+std::optional<HttpReply> http_call(int port, const HttpCall& call) {
+  const auto& [method, target, body, content_type, headers, timeout_ms] = call;
   const int fd = connect_loopback(port);
   if (fd < 0) return std::nullopt;
   std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!content_type.empty()) request += "Content-Type: " + content_type + "\r\n";
+  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
   if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n" + body;
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {

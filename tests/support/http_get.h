@@ -18,6 +18,16 @@ struct HttpReply {
 std::optional<HttpReply> http_request(int port, const std::string& method, const std::string& target,
                                       const std::string& body = "", const std::string& content_type = "",
                                       int timeout_ms = 5000);
+// The same with any headers (Authorization, Idempotency-Key...).
+struct HttpCall {
+  std::string method = "GET";
+  std::string target;
+  std::string body;
+  std::string content_type;
+  std::map<std::string, std::string> headers;
+  int timeout_ms = 5000;
+};
+std::optional<HttpReply> http_call(int port, const HttpCall& call);
 inline std::optional<HttpReply> http_get(int port, const std::string& target) {
   return http_request(port, "GET", target);
 }
