@@ -19,7 +19,7 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                            .Register(r)),
       utilization_(BuildGauge()
                        .Name("balancer_substation_utilization_ratio")
-                       .Help("(load + reserved) / capacity, as the balancer believes it")
+                       .Help("(demand + reserved) / limit, as the balancer believes it: what the policies rank by")
                        .Register(r)),
       load_kw_(BuildGauge()
                    .Name("balancer_substation_load_kw")
@@ -27,12 +27,25 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                    .Register(r)),
       reserved_kw_(BuildGauge()
                        .Name("balancer_substation_reserved_kw")
-                       .Help("Power dispatched to the substation and not yet answered, in kW")
+                       .Help("Maximum power of the sessions dispatched to the substation and not yet answered, in kW")
                        .Register(r)),
       capacity_kw_(BuildGauge()
                        .Name("balancer_substation_capacity_kw")
                        .Help("Capacity reported by the substation, in kW")
                        .Register(r)),
+      limit_kw_(BuildGauge()
+                    .Name("balancer_substation_limit_kw")
+                    .Help("Effective limit the substation reports (capacity for an older substation), in kW")
+                    .Register(r)),
+      demand_kw_(BuildGauge()
+                     .Name("balancer_substation_demand_kw")
+                     .Help("What the substation's sessions could take (sum of their maximums; the load for an "
+                           "older substation), in kW")
+                     .Register(r)),
+      min_kw_(BuildGauge()
+                  .Name("balancer_substation_min_kw")
+                  .Help("Sum of the substation's sessions' minimums (the load for an older substation), in kW")
+                  .Register(r)),
       sessions_(BuildGauge()
                     .Name("balancer_substation_active_sessions")
                     .Help("Active sessions reported by the substation")
@@ -57,6 +70,10 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                    .Help("Cancels sent to substations whose answer timed out or came after the request moved on")
                    .Register(r),
                {}, "reason"),
+      forwarded_(BuildCounter()
+                     .Name("balancer_forwarded_queries_total")
+                     .Help("Session, stop, limit and substation queries from requesters, by kind and outcome")
+                     .Register(r)),
       decision_(BuildHistogram()
                     .Name("balancer_decision_seconds")
                     .Help("Time to pick a substation for one dispatch")
@@ -94,6 +111,14 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                         .Add({})) {
   for (const auto error : proto::all_decode_errors) dropped_.get(proto::reason_label(error));
   for (const auto* reason : node_drop_reasons) dropped_.get(reason);
+  for (const auto* kind : query_kinds) {
+    for (const auto* outcome : query_outcomes) forwarded_.Add({{"kind", kind}, {"outcome", outcome}});
+  }
+}
+
+void BalancerMetrics::forwarded_query(std::string_view kind, std::string_view outcome) {
+  // Rare (operator and status queries), so a label lookup per query costs nothing that matters.
+  forwarded_.Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}}).Increment();
 }
 
 BalancerMetrics::SubstationSeries& BalancerMetrics::series(const std::string& substation) {
@@ -106,7 +131,8 @@ BalancerMetrics::SubstationSeries& BalancerMetrics::series(const std::string& su
     found = series_
                 .emplace(substation,
                          SubstationSeries{utilization_.Add(labels), load_kw_.Add(labels), reserved_kw_.Add(labels),
-                                          capacity_kw_.Add(labels), sessions_.Add(labels),
+                                          capacity_kw_.Add(labels), limit_kw_.Add(labels), demand_kw_.Add(labels),
+                                          min_kw_.Add(labels), sessions_.Add(labels),
                                           substation_live_.Add(labels), substation_ejected_.Add(labels),
                                           metrics::SeriesCache<prometheus::Counter>(dispatch_family_, labels, "outcome")})
                 .first;
@@ -121,6 +147,9 @@ void BalancerMetrics::substation(const balancing::Substation& row, std::size_t l
   s.load_kw.Set(row.load_kw);
   s.reserved_kw.Set(row.reserved_kw);
   s.capacity_kw.Set(row.capacity_kw);
+  s.limit_kw.Set(row.limit_kw);
+  s.demand_kw.Set(row.demand_kw);
+  s.min_kw.Set(row.min_kw);
   s.sessions.Set(row.active_sessions);
   s.live.Set(row.live ? 1.0 : 0.0);
   s.ejected.Set(row.ejected ? 1.0 : 0.0);

@@ -26,7 +26,10 @@ public:
   // start so dashboards and rate() see a zero rather than no data on a healthy grid.
   static constexpr std::array node_drop_reasons{"unexpected_command", "requester_gone", "table_full", "stale_seq",
                                                 "late_acceptance",    "unknown_job",    "wrong_peer",
-                                                 "id_conflict"};
+                                                 "id_conflict",        "unknown_query"};
+  // The bounded labels of balancer_forwarded_queries_total, every pair shown at 0 from the start.
+  static constexpr std::array query_kinds{"session", "stop", "set_limit", "substations"};
+  static constexpr std::array query_outcomes{"answered", "timeout", "not_live", "unknown", "unreachable", "busy"};
 
   explicit BalancerMetrics(prometheus::Registry& registry);
 
@@ -42,6 +45,9 @@ public:
   void cancel(std::string_view reason) { cancels_.get(reason).Increment(); }
   void ejection() { ejections_.Increment(); }
   void id_conflict() { id_conflicts_.Increment(); }
+  // A query from a requester that the balancer forwarded to a substation or answered itself.
+  // kind and outcome must come from query_kinds and query_outcomes (bounded labels).
+  void forwarded_query(std::string_view kind, std::string_view outcome);
   // Mirrors what the table believes of one substation, and how many are live.
   void substation(const balancing::Substation& row, std::size_t live_count);
 
@@ -54,6 +60,9 @@ private:
     prometheus::Gauge& load_kw;
     prometheus::Gauge& reserved_kw;
     prometheus::Gauge& capacity_kw;
+    prometheus::Gauge& limit_kw;
+    prometheus::Gauge& demand_kw;
+    prometheus::Gauge& min_kw;
     prometheus::Gauge& sessions;
     prometheus::Gauge& live;
     prometheus::Gauge& ejected;
@@ -66,12 +75,16 @@ private:
   GaugeFamily& load_kw_;
   GaugeFamily& reserved_kw_;
   GaugeFamily& capacity_kw_;
+  GaugeFamily& limit_kw_;
+  GaugeFamily& demand_kw_;
+  GaugeFamily& min_kw_;
   GaugeFamily& sessions_;
   GaugeFamily& substation_live_;
   GaugeFamily& substation_ejected_;
   metrics::SeriesCache<prometheus::Counter> requests_;  // by outcome
   metrics::SeriesCache<prometheus::Counter> dropped_;   // by reason
   metrics::SeriesCache<prometheus::Counter> cancels_;   // by reason
+  CounterFamily& forwarded_;
   prometheus::Histogram& decision_;
   prometheus::Histogram& request_duration_;
   prometheus::Gauge& in_flight_;

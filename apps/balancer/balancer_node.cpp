@@ -16,6 +16,10 @@ DispatchSettings with_warmup(const BalancerConfig& config) {
   return settings;
 }
 
+ForwardSettings forward_settings(const BalancerConfig& config) {
+  return {.timeout = config.dispatch.dispatch_timeout, .max_pending = config.max_pending_queries};
+}
+
 }  // namespace
 
 BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prometheus::Registry& registry,
@@ -27,6 +31,7 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
       metrics_(registry),
       grid_(config_.grid, metrics_),
       dispatcher_(grid_, *policy_, *random_, *this, metrics_, with_warmup(config_), clock),
+      forwarder_(grid_, *this, metrics_, forward_settings(config_), clock, *random_),
       frontend_(transport::make_socket(context, zmq::socket_type::router, {.router_mandatory = true})),
       backend_(transport::make_socket(context, zmq::socket_type::router,
                                       {.router_mandatory = true, .router_handover = true})),
@@ -69,6 +74,16 @@ bool BalancerNode::send_reply(const std::string& client, const proto::ChargeRepl
   return false;
 }
 
+bool BalancerNode::to_substation(const std::string& substation, const proto::Message& message) {
+  return transport::send_message(backend_, message, substation) == transport::SendResult::sent;
+}
+
+bool BalancerNode::to_requester(const std::string& client, const proto::Message& message) {
+  if (transport::send_message(frontend_, message, client) == transport::SendResult::sent) return true;
+  drop("requester_gone", "frontend");
+  return false;
+}
+
 // Reads up to `batch` messages from one socket: a bad message is counted and dropped, a good one
 // handed to `handle` with the sender's routing id (empty on SUB).
 template <class Handle>
@@ -93,6 +108,12 @@ void BalancerNode::on_frontend() {
     } else if (const auto* ping = std::get_if<proto::Ping>(&message)) {
       const proto::Pong pong{ping->nonce, static_cast<std::uint32_t>(grid_.table().live_count())};
       transport::send_message(frontend_, pong, client);
+    } else if (const auto* query = std::get_if<proto::SessionQuery>(&message)) {
+      forwarder_.on_session_query(client, *query);
+    } else if (const auto* limit = std::get_if<proto::SetLimit>(&message)) {
+      forwarder_.on_set_limit(client, *limit);
+    } else if (const auto* substations = std::get_if<proto::SubstationsQuery>(&message)) {
+      forwarder_.on_substations_query(client, *substations);
     } else {
       return false;
     }
@@ -102,9 +123,16 @@ void BalancerNode::on_frontend() {
 
 void BalancerNode::on_backend() {
   drain(backend_, true, "backend", [this](const std::string& substation, proto::Message& message) {
-    const auto* result = std::get_if<proto::JobResult>(&message);
-    if (result) dispatcher_.on_result(substation, *result);
-    return result != nullptr;
+    if (const auto* result = std::get_if<proto::JobResult>(&message)) {
+      dispatcher_.on_result(substation, *result);
+    } else if (auto* state = std::get_if<proto::SessionState>(&message)) {
+      forwarder_.on_session_state(substation, std::move(*state));
+    } else if (auto* ack = std::get_if<proto::LimitAck>(&message)) {
+      forwarder_.on_limit_ack(substation, std::move(*ack));
+    } else {
+      return false;
+    }
+    return true;
   });
 }
 
@@ -120,10 +148,12 @@ void BalancerNode::on_heartbeats() {
 std::optional<TimePoint> BalancerNode::on_timers(TimePoint now) {
   grid_.on_timers(now);
   dispatcher_.on_timers();
-  const auto expiry = grid_.next_deadline();
-  const auto deadline = dispatcher_.next_deadline();
-  if (expiry && deadline) return std::min(*expiry, *deadline);
-  return expiry ? expiry : deadline;
+  forwarder_.on_timers();
+  std::optional<TimePoint> next;
+  for (const auto& deadline : {grid_.next_deadline(), dispatcher_.next_deadline(), forwarder_.next_deadline()}) {
+    if (deadline && (!next || *deadline < *next)) next = deadline;
+  }
+  return next;
 }
 
 void BalancerNode::drop(std::string_view reason, std::string_view from) {

@@ -1,7 +1,7 @@
 #pragma once
-// grid-balancer: the broker. A frontend ROUTER takes charge requests from edges and load
-// generators; a backend ROUTER sends charge jobs to substations (which connect with their id as
-// routing id); a SUB takes the substations' heartbeats into the load table.
+// grid-balancer: the broker. A frontend ROUTER takes charge requests and queries from edges and
+// load generators; a backend ROUTER sends charge jobs and forwarded queries to substations (which
+// connect with their id as routing id); a SUB takes the substations' heartbeats into the load table.
 // Thread-safety: run() on one thread; stop() from any thread; endpoint getters after construction.
 
 #include <chrono>
@@ -13,6 +13,7 @@
 #include "balancer_metrics.h"
 #include "dispatcher.h"
 #include "grid_view.h"
+#include "query_forwarder.h"
 #include "grid/balancing/policy.h"
 #include "grid/balancing/policy_registry.h"
 #include "grid/transport/poll_loop.h"
@@ -30,6 +31,9 @@ struct BalancerConfig {
   std::string policy = std::string(balancing::default_policy);
   GridSettings grid{};
   DispatchSettings dispatch{};
+  // Session, stop and limit queries waiting for a substation at once; they wait up to the
+  // dispatch timeout.
+  std::size_t max_pending_queries = ForwardSettings{}.max_pending;
   // Requests arriving this soon after start wait, so the first ones are placed on a table that
   // every live substation has reported into (a restarted balancer must not flood a full one).
   // Unset: two heartbeat intervals.
@@ -37,7 +41,7 @@ struct BalancerConfig {
   Duration effective_warmup() const { return warmup.value_or(2 * grid.heartbeat_interval); }
 };
 
-class BalancerNode final : private Outbox {
+class BalancerNode final : private Outbox, private QueryOutbox {
 public:
   // Binds all three sockets; throws zmq::error_t when an endpoint cannot be bound and
   // std::invalid_argument for an unknown policy.
@@ -56,6 +60,8 @@ private:
   bool send_job(const std::string& substation, const proto::ChargeJob& job) override;
   void send_cancel(const std::string& substation, const proto::CancelSession& cancel) override;
   bool send_reply(const std::string& client, const proto::ChargeReply& reply) override;
+  bool to_substation(const std::string& substation, const proto::Message& message) override;
+  bool to_requester(const std::string& client, const proto::Message& message) override;
 
   template <class Handle>
   void drain(zmq::socket_t& socket, bool routed, std::string_view from, Handle&& handle);
@@ -72,6 +78,7 @@ private:
   BalancerMetrics metrics_;
   GridView grid_;
   Dispatcher dispatcher_;
+  QueryForwarder forwarder_;
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
   zmq::socket_t heartbeats_;

@@ -14,7 +14,37 @@ double seconds_between(TimePoint from, TimePoint to) { return std::chrono::durat
 
 // The fields that make a request what it is: the same id with other fields is another request.
 bool same_request(const proto::ChargeRequest& a, const proto::ChargeRequest& b) {
-  return a.vehicle_id == b.vehicle_id && a.power_kw == b.power_kw && a.energy_kwh == b.energy_kwh;
+  return a.vehicle_id == b.vehicle_id && a.power_kw == b.power_kw && a.energy_kwh == b.energy_kwh &&
+         a.min_power_kw == b.min_power_kw && a.departs_in_s == b.departs_in_s && a.priority == b.priority;
+}
+
+balancing::PickRequest pick_of(const PendingRequest& pending) {
+  return {pending.request.power_kw, &pending.tried, pending.request.min_power_kw};
+}
+
+proto::ChargeJob job_of(std::uint64_t job_id, const proto::ChargeRequest& request) {
+  // The minimum goes as asked (0: the substation applies its own default).
+  return {.job_id = job_id,
+          .request_id = request.request_id,
+          .vehicle_id = request.vehicle_id,
+          .power_kw = request.power_kw,
+          .energy_kwh = request.energy_kwh,
+          .min_power_kw = request.min_power_kw,
+          .departs_in_s = request.departs_in_s,
+          .priority = request.priority};
+}
+
+// The answer to an admitted request. power_kw is the allocation right now (0: admitted, paused); an
+// older substation says nothing of power (0) nor minimum (0), and admits at the power asked.
+proto::ChargeReply charging_reply(const std::string& substation, const proto::JobResult& result,
+                                  const proto::ChargeRequest& request) {
+  const bool older = result.power_kw == 0 && result.min_power_kw == 0;
+  return {.outcome = proto::Outcome::charging,
+          .session_id = result.session_id,
+          .substation_id = substation,
+          .power_kw = older ? request.power_kw : result.power_kw,
+          .min_power_kw = result.min_power_kw,
+          .departs_in_s = request.departs_in_s};
 }
 
 proto::ChargeReply conflict_reply(const std::string& request_id) {
@@ -41,6 +71,7 @@ void Dispatcher::on_request(const std::string& client, proto::ChargeRequest requ
   const TimePoint now = clock_.now();
   // What the grid will actually allocate: whole watts, the same on every side (grid/power).
   request.power_kw = power::whole_watts_kw(request.power_kw);
+  request.min_power_kw = power::whole_watts_kw(request.min_power_kw);
   if (known_request(client, request)) return;
   PendingRequest pending{{client}, std::move(request), {}, {}, {}, now};
   if (pending.request.power_kw < power::min_session_kw) {
@@ -89,26 +120,24 @@ bool Dispatcher::known_request(const std::string& client, const proto::ChargeReq
 void Dispatcher::dispatch(PendingRequest pending) {
   while (true) {
     const auto started = std::chrono::steady_clock::now();
-    const balancing::PickRequest pick{pending.request.power_kw, &pending.tried};
-    const balancing::Substation* chosen = policy_.pick(grid_.table(), pick, random_);
+    const balancing::Substation* chosen = policy_.pick(grid_.table(), pick_of(pending), random_);
     metrics_.decision_seconds(seconds_between(started, std::chrono::steady_clock::now()));
     if (chosen == nullptr) {
-      const std::string reason = grid_.table().live_count() == 0
-                                     ? "no live substation"
-                                     : fmt::format("no live substation can take {} kW", pending.request.power_kw);
+      const std::string reason =
+          grid_.table().live_count() == 0
+              ? "no live substation"
+              : fmt::format("no live substation can take a session of at least {} kW", pick_of(pending).session_min_kw());
       answer(pending, {.outcome = proto::Outcome::no_capacity, .reason = reason}, "no_capacity");
       return;
     }
     const std::string substation = chosen->id;  // `chosen` is invalidated by table changes
     pending.tried.insert(substation);
     const std::uint64_t job_id = next_job_id_++;
-    const proto::ChargeJob job{job_id, pending.request.request_id, pending.request.vehicle_id, pending.request.power_kw,
-                               pending.request.energy_kwh};
-    if (!outbox_.send_job(substation, job)) {
+    if (!outbox_.send_job(substation, job_of(job_id, pending.request))) {
       grid_.on_dispatch(substation, DispatchOutcome::unroutable, clock_.now());
       continue;  // try the next candidate
     }
-    grid_.reserve(substation, pending.request.power_kw);
+    grid_.reserve(substation, pick_of(pending).reservation());
     pending.substation = substation;
     // From the time the job left, not the time the request came: picking may have taken a while.
     pending.deadline = clock_.now() + settings_.dispatch_timeout;
@@ -120,8 +149,11 @@ void Dispatcher::dispatch(PendingRequest pending) {
 
 void Dispatcher::on_result(const std::string& substation, const proto::JobResult& result) {
   const TimePoint now = clock_.now();
-  grid_.on_job_result(substation, result, now);
   const PendingRequest* waiting = jobs_.find(result.job_id);
+  const bool ours = waiting != nullptr && waiting->substation == substation &&
+                    waiting->request.request_id == result.request_id;
+  // Any answer proves life; only the acceptance of a job we wait for adds a session to the table.
+  grid_.on_job_result(substation, result, ours ? waiting->request.power_kw : 0.0, now);
   if (waiting == nullptr) {
     // The job timed out and the request went elsewhere (or was never ours). A session admitted
     // this late must not stay: the request has, or will get, its answer from another substation.
@@ -134,19 +166,16 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
     }
     return;
   }
-  if (waiting->substation != substation || waiting->request.request_id != result.request_id) {
+  if (!ours) {
     metrics_.dropped("wrong_peer");  // an answer for someone else's job: never let it route a request
     return;
   }
   PendingRequest pending = std::move(*jobs_.take(result.job_id));
   count_in_flight();
-  grid_.release(substation, pending.request.power_kw);
+  grid_.release(substation, pick_of(pending).reservation());
   if (result.accepted) {
     grid_.on_dispatch(substation, DispatchOutcome::accepted, now);
-    answer(pending,
-           {.outcome = proto::Outcome::charging, .session_id = result.session_id, .substation_id = substation,
-            .power_kw = pending.request.power_kw},
-           "charging");
+    answer(pending, charging_reply(substation, result, pending.request), "charging");
     return;
   }
   grid_.on_dispatch(substation, DispatchOutcome::rejected, now);
@@ -170,7 +199,7 @@ void Dispatcher::on_timers() {
     // If it admitted the job and only the answer is slow or lost, the session must go.
     outbox_.send_cancel(pending.substation, {pending.request.request_id, ""});
     metrics_.cancel("timeout");
-    grid_.release(pending.substation, pending.request.power_kw);
+    grid_.release(pending.substation, pick_of(pending).reservation());
     dispatch(std::move(pending));
   }
   count_in_flight();

@@ -6,8 +6,11 @@
 // - a substation that answered too late, or not at all, is told to cancel what it may have admitted;
 // - a request id seen again while in flight waits for the first answer; one already admitted is
 //   answered with the same session (the requester retried after losing our reply);
-// - a request id seen again with different fields (vehicle, power, energy) is a conflict, never
-//   an answer meant for another request.
+// - a request id seen again with different fields (vehicle, power, energy, minimum, departure,
+//   priority) is a conflict, never an answer meant for another request.
+// A job carries the request's minimum, departure and priority; the job holds the session's
+// minimum and maximum at its substation until answered (balancing::Reservation), and the answer
+// gives the requester the power allocated now and the minimum the substation set.
 // After a start it holds requests for a warm-up, so it never places them on the stale picture of
 // a grid it has not heard from yet. It keeps request bookkeeping only: what it learns about
 // substations goes to the GridView.

@@ -6,8 +6,18 @@ namespace grid::balancer {
 namespace {
 
 balancing::SubstationReport report_of(const proto::Heartbeat& heartbeat) {
-  return {heartbeat.substation_id, heartbeat.boot,    heartbeat.seq,
-          heartbeat.capacity_kw,   heartbeat.load_kw, heartbeat.active_sessions};
+  return {.id = heartbeat.substation_id,
+          .boot = heartbeat.boot,
+          .seq = heartbeat.seq,
+          .capacity_kw = heartbeat.capacity_kw,
+          .load_kw = heartbeat.load_kw,
+          .active_sessions = heartbeat.active_sessions,
+          .limit_kw = heartbeat.limit_kw,
+          .min_kw = heartbeat.min_kw,
+          .demand_kw = heartbeat.demand_kw,
+          .energy_wanted_kwh = heartbeat.energy_wanted_kwh,
+          .due_kw = heartbeat.due_kw,
+          .paused_sessions = heartbeat.paused_sessions};
 }
 
 std::string_view label_of(DispatchOutcome outcome) {
@@ -53,8 +63,8 @@ std::optional<std::string_view> GridView::on_heartbeat(const proto::Heartbeat& h
       [[fallthrough]];
     case balancing::HeartbeatVerdict::joined:
     case balancing::HeartbeatVerdict::rejoined:
-      spdlog::info("substation '{}' {}: capacity {} kW, load {} kW", id, balancing::to_string(verdict),
-                   heartbeat.capacity_kw, heartbeat.load_kw);
+      spdlog::info("substation '{}' {}: capacity {} kW, limit {} kW, load {} kW", id, balancing::to_string(verdict),
+                   heartbeat.capacity_kw, table_.find(id)->limit_kw, heartbeat.load_kw);
       break;
     case balancing::HeartbeatVerdict::updated: break;
   }
@@ -63,8 +73,11 @@ std::optional<std::string_view> GridView::on_heartbeat(const proto::Heartbeat& h
   return std::nullopt;
 }
 
-void GridView::on_job_result(const std::string& substation, const proto::JobResult& result, TimePoint now) {
-  table_.on_job_result(substation, result.boot, result.load_kw, result.active_sessions, result.after_seq, now);
+void GridView::on_job_result(const std::string& substation, const proto::JobResult& result, double session_max_kw,
+                             TimePoint now) {
+  balancing::JobSnapshot snapshot{result.load_kw, result.active_sessions, result.after_seq, {}};
+  if (result.accepted && session_max_kw > 0) snapshot.admitted = {result.min_power_kw, session_max_kw};
+  table_.on_job_result(substation, result.boot, snapshot, now);
   publish(substation);
 }
 
@@ -84,13 +97,13 @@ void GridView::on_dispatch(const std::string& substation, DispatchOutcome outcom
   publish(substation);
 }
 
-void GridView::reserve(const std::string& substation, double kw) {
-  table_.reserve(substation, kw);
+void GridView::reserve(const std::string& substation, const balancing::Reservation& reservation) {
+  table_.reserve(substation, reservation);
   publish(substation);
 }
 
-void GridView::release(const std::string& substation, double kw) {
-  table_.release(substation, kw);
+void GridView::release(const std::string& substation, const balancing::Reservation& reservation) {
+  table_.release(substation, reservation);
   publish(substation);
 }
 

@@ -38,12 +38,15 @@ public:
   // Returns the reason a heartbeat was not applied (the caller counts and drops it), else nothing.
   std::optional<std::string_view> on_heartbeat(const proto::Heartbeat& heartbeat, TimePoint now);
   // A job's answer carries the substation's load right after it decided; any answer proves life.
-  void on_job_result(const std::string& substation, const proto::JobResult& result, TimePoint now);
+  // session_max_kw: the job's power when this accepts a job still waited for (the table then
+  // counts the session's minimum and maximum until the next heartbeat), else 0.
+  void on_job_result(const std::string& substation, const proto::JobResult& result, double session_max_kw,
+                     TimePoint now);
   // Counts the outcome and feeds the outlier detector.
   void on_dispatch(const std::string& substation, DispatchOutcome outcome, TimePoint now);
 
-  void reserve(const std::string& substation, double kw);
-  void release(const std::string& substation, double kw);
+  void reserve(const std::string& substation, const balancing::Reservation& reservation);
+  void release(const std::string& substation, const balancing::Reservation& reservation);
 
   // Declares dead the substations past their deadline and puts back those whose ejection is over.
   void on_timers(TimePoint now);

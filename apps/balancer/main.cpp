@@ -67,6 +67,11 @@ int main(int argc, char** argv) {
                  "Requests waiting for a substation at once; beyond it requests are answered busy at once")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
+  app.add_option("--max-pending-queries", config.max_pending_queries,
+                 "Session, stop and limit queries waiting for a substation at once; beyond it they are answered "
+                 "busy at once")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
   app.add_option("--max-substations", grid.max_substations, "Substations the load table tracks at most")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();

@@ -1,6 +1,10 @@
 // Balancing scenarios as data: a grid (capacities, loads, reservations, liveness), a request and a
 // policy, and the substation that must be picked. One case walks the table; a failure names its
-// row.
+// row. The grid here is of older substations (they report only their load), whose load stands for
+// both their minimums and their demand; smart_routing_scenarios_test.cpp has the newer ones.
+// Since issue 12 a request fits where its *minimum* fits (the substation's admission rule), so
+// rows about fitting give the request a minimum equal to its power: a car that charges at that
+// power or not at all.
 // No sockets and no real clock: the table is fed directly and time is a FakeClock.
 #include <doctest/doctest.h>
 
@@ -40,21 +44,28 @@ struct Scenario {
   std::string_view policy;
   std::string_view expected;  // none: nobody can take it
   std::vector<std::string> exclude = {};
+  double request_min_kw = 0;  // 0: the default minimum, 1.4 kW
 };
 
 const std::vector<Scenario>& scenarios() {
   static const std::vector<Scenario> rows = {
       {"fits only one",
        {{"a", 100, 95}, {"b", 100, 60}, {"c", 50, 45}},
-       30, every_policy, "b"},
+       30, every_policy, "b", {}, 30},
       {"fits only one once reservations count",
        {{"a", 100, 40, 40}, {"b", 100, 50, 0}, {"c", 100, 10, 80}},
-       30, every_policy, "b"},
+       30, every_policy, "b", {}, 30},
       {"fills a substation exactly",
        {{"a", 100, 78}, {"b", 100, 100}},
-       22, every_policy, "a"},
+       22, every_policy, "a", {}, 22},
       {"all full: nobody",
        {{"a", 100, 95}, {"b", 100, 90, 8}, {"c", 50, 49}},
+       11, every_policy, none, {}, 11},
+      {"the default minimum fits where the full power would not",
+       {{"a", 100, 95}, {"b", 100, 99}},
+       11, every_policy, "a"},
+      {"a full substation takes not even the default minimum",
+       {{"a", 100, 99}, {"b", 100, 100}},
        11, every_policy, none},
       {"empty grid: nobody", {}, 1, every_policy, none},
       {"dead substation skipped",
@@ -98,7 +109,7 @@ const std::vector<Scenario>& scenarios() {
        10, "least-load", "a"},
       {"round-robin: first pick is the first live one that fits",
        {{"a", 100, 95}, {"b", 100, 0}, {"c", 100, 0}},
-       10, "round-robin", "b"},
+       10, "round-robin", "b", {}, 10},
   };
   return rows;
 }
@@ -112,7 +123,7 @@ std::string run(const Scenario& scenario, std::string_view policy_name) {
       if (site.live != live) continue;
       table.on_heartbeat({site.id, 1, 1, site.capacity_kw, site.load_kw, site.sessions},
                          clock.now());
-      table.reserve(site.id, site.reserved_kw);
+      table.reserve(site.id, {site.reserved_kw, site.reserved_kw});  // older jobs: minimum = power
     }
     if (!live) clock.advance(table.ttl());
   }
@@ -121,7 +132,7 @@ std::string run(const Scenario& scenario, std::string_view policy_name) {
   const auto policy = make_policy(policy_name);
   grid::SeededRandom random(2024);
   const TriedSet tried(scenario.exclude.begin(), scenario.exclude.end());
-  const Substation* picked = policy->pick(table, {scenario.request_kw, &tried}, random);
+  const Substation* picked = policy->pick(table, {scenario.request_kw, &tried, scenario.request_min_kw}, random);
   return picked == nullptr ? std::string(none) : picked->id;
 }
 
@@ -159,7 +170,7 @@ TEST_CASE("a burst on equal substations spreads evenly once reservations follow 
       const Substation* picked = policy->pick(table, {11, {}}, random);
       REQUIRE(picked != nullptr);
       ++picks[picked->id];
-      table.reserve(picked->id, 11);
+      table.reserve(picked->id, {1.4, 11});
     }
     CHECK(picks == std::map<std::string, int>{{"north", 10}, {"south", 10}, {"west", 10}});
   }

@@ -2,21 +2,19 @@
 
 namespace grid::balancing {
 
-// The best row by walking capacity groups: within one capacity, a row's score and headroom both
-// follow its load, so the group's first eligible row is its best (rows of equal utilization can
-// still tie, and are compared), and once a row does not fit, no later row of its group does.
+// The best row by walking limit groups: within one limit, a row's score and headroom both follow
+// what it wants (demand + reserved), so the group's first eligible row is its best (rows of equal
+// utilization can still tie, and are compared). Eligibility follows the minimums, which need not
+// grow with the demand, so an ineligible row is passed over rather than ending its group.
 const Substation* LeastUtilizationPolicy::pick_by_groups(const PickRequest& request) const {
   const Substation* best = nullptr;
   double group_best_u = 0;
   bool group_found = false;
-  index_.for_each_by_capacity_group([&](const Substation& substation, bool first_in_group) {
+  index_.for_each_by_limit_group([&](const Substation& substation, bool first_in_group) {
     if (first_in_group) group_found = false;
     const double u = substation.utilization();
     if (group_found && u > group_best_u) return false;
-    if (!eligible(substation, request)) {
-      // Full here means full for the rest of the group (a zero capacity has no order: go on).
-      return substation.capacity_kw <= 0 || substation.fits(request.power_kw);
-    }
+    if (!eligible(substation, request)) return true;
     if (!group_found) {
       group_found = true;
       group_best_u = u;
@@ -37,8 +35,8 @@ const Substation* LeastUtilizationPolicy::pick(const LoadTable& table, const Pic
   // the best score are still visited: they can tie, and ties are broken by headroom and id.
   // The walk is short when loads differ, but covers most rows when utilizations sit within one
   // request's step of each other (the state this policy itself drives a grid to). So it gets a
-  // budget of one visit per capacity group; past it, the group walk, which costs about that, wins.
-  const std::size_t budget = index_.capacity_groups();
+  // budget of one visit per limit group; past it, the group walk, which costs about that, wins.
+  const std::size_t budget = index_.limit_groups();
   std::size_t visited = 0;
   bool over_budget = false;
   index_.for_each_by_utilization([&](const Substation& substation) {

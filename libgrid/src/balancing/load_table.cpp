@@ -52,16 +52,60 @@ void LoadTable::changed(RowIndex index) const {
   for (RowObserver* observer : observers_) observer->on_row_changed(index, rows_[index].sub);
 }
 
+namespace {
+
+bool valid_report(const SubstationReport& report) {
+  for (const double kw : {report.capacity_kw, report.load_kw, report.limit_kw, report.min_kw, report.demand_kw,
+                          report.energy_wanted_kwh, report.due_kw}) {
+    if (!valid_kw(kw)) return false;
+  }
+  return true;
+}
+
+// a + b in whole watts, as every power the grid adds up (no float residue).
+double add_kw(double a, double b) { return power::to_kw(power::to_watts(a) + power::to_watts(b)); }
+// a - b in whole watts, never below zero.
+double take_kw(double a, double b) {
+  const power::Watts left = power::to_watts(a) - power::to_watts(b);
+  return left > 0 ? power::to_kw(left) : 0.0;
+}
+
+// What a heartbeat says of the substation's sessions: the state load_seq orders.
+void apply_report(Substation& sub, const SubstationReport& report) {
+  sub.load_kw = report.load_kw;
+  sub.active_sessions = report.active_sessions;
+  sub.paused_sessions = report.paused_sessions;
+  sub.energy_wanted_kwh = report.energy_wanted_kwh;
+  sub.due_kw = report.due_kw;
+  // An older substation admits at full power and reports no minimums: its load is both.
+  sub.min_kw = sub.reports_demand ? report.min_kw : report.load_kw;
+  sub.demand_kw = sub.reports_demand ? report.demand_kw : report.load_kw;
+}
+
+// The limit and capacity follow every newer heartbeat (job answers do not carry them).
+void apply_limits(Substation& sub, const SubstationReport& report) {
+  sub.capacity_kw = report.capacity_kw;
+  // A smart-charging substation always reports its effective limit, never 0 (an operator limit of
+  // 0 clears the limit): 0 means an older substation, whose limit is its capacity.
+  sub.reports_demand = report.limit_kw > 0;
+  sub.limit_kw = sub.reports_demand ? report.limit_kw : report.capacity_kw;
+}
+
+}  // namespace
+
 HeartbeatVerdict LoadTable::on_heartbeat(const SubstationReport& report, TimePoint now) {
-  if (!valid_kw(report.capacity_kw) || !valid_kw(report.load_kw)) return HeartbeatVerdict::rejected;
+  if (!valid_report(report)) return HeartbeatVerdict::rejected;
 
   auto found = index_by_id_.find(std::string_view(report.id));
   if (found == index_by_id_.end()) {
     const RowIndex index = rows_.size();
     Row row;
-    row.sub = Substation{report.id,        report.boot,   report.seq, report.capacity_kw,
-                         report.load_kw,   0.0,           report.active_sessions,
-                         now,              false};
+    row.sub.id = report.id;
+    row.sub.boot = report.boot;
+    row.sub.last_seq = report.seq;
+    row.sub.last_heard = now;
+    apply_limits(row.sub, report);
+    apply_report(row.sub, report);
     row.load_seq = report.seq;
     rows_.push_back(std::move(row));
     index_by_id_.emplace(report.id, index);
@@ -87,10 +131,9 @@ HeartbeatVerdict LoadTable::on_heartbeat(const SubstationReport& report, TimePoi
 
   const bool was_live = sub.live;
   sub.last_seq = report.seq;
-  sub.capacity_kw = report.capacity_kw;
+  apply_limits(sub, report);
   if (report.seq > rows_[index].load_seq) {
-    sub.load_kw = report.load_kw;
-    sub.active_sessions = report.active_sessions;
+    apply_report(sub, report);
     rows_[index].load_seq = report.seq;
   }
   touch(index, now);
@@ -107,41 +150,47 @@ void LoadTable::adopt_boot(RowIndex index, const SubstationReport& report, TimeP
   row.boot_changed_at = now;
   sub.boot = report.boot;
   sub.last_seq = report.seq;
-  sub.capacity_kw = report.capacity_kw;
-  sub.load_kw = report.load_kw;
+  apply_limits(sub, report);
+  apply_report(sub, report);
   sub.reserved_kw = 0;
-  sub.active_sessions = report.active_sessions;
+  sub.reserved_min_kw = 0;
   row.load_seq = report.seq;
   touch(index, now);
   changed(index);
 }
 
-bool LoadTable::on_job_result(std::string_view id, double load_kw, std::uint32_t active_sessions,
-                              std::uint64_t after_seq, TimePoint now) {
+bool LoadTable::on_job_result(std::string_view id, const JobSnapshot& snapshot, TimePoint now) {
   Row* row = lookup(id);
   if (row == nullptr) return false;
-  return apply_job_result(*row, load_kw, active_sessions, after_seq, now);
+  return apply_job_result(*row, snapshot, now);
 }
 
-bool LoadTable::on_job_result(std::string_view id, std::uint64_t boot, double load_kw,
-                              std::uint32_t active_sessions, std::uint64_t after_seq,
-                              TimePoint now) {
+bool LoadTable::on_job_result(std::string_view id, std::uint64_t boot, const JobSnapshot& snapshot, TimePoint now) {
   Row* row = lookup(id);
   if (row == nullptr || row->sub.boot != boot) return false;
-  return apply_job_result(*row, load_kw, active_sessions, after_seq, now);
+  return apply_job_result(*row, snapshot, now);
 }
 
-bool LoadTable::apply_job_result(Row& row, double load_kw, std::uint32_t active_sessions,
-                                 std::uint64_t after_seq, TimePoint now) {
-  if (!valid_kw(load_kw)) return false;
+bool LoadTable::apply_job_result(Row& row, const JobSnapshot& snapshot, TimePoint now) {
+  if (!valid_kw(snapshot.load_kw) || !valid_kw(snapshot.admitted.min_kw) || !valid_kw(snapshot.admitted.max_kw)) {
+    return false;
+  }
   const auto index = static_cast<RowIndex>(&row - rows_.data());
   // The substation decided after publishing heartbeat after_seq, so its snapshot is newer than
   // that heartbeat and than earlier answers with the same after_seq (one DEALER connection keeps
   // answers in order), but older than any heartbeat with a higher seq we may already hold.
-  if (after_seq >= row.load_seq) {
-    row.sub.load_kw = load_kw;
-    row.sub.active_sessions = active_sessions;
-    row.load_seq = after_seq;
+  if (snapshot.after_seq >= row.load_seq) {
+    Substation& sub = row.sub;
+    sub.load_kw = snapshot.load_kw;
+    sub.active_sessions = snapshot.active_sessions;
+    row.load_seq = snapshot.after_seq;
+    if (!sub.reports_demand) {
+      sub.min_kw = sub.demand_kw = snapshot.load_kw;  // an older substation: its load is both
+    } else if (snapshot.admitted.min_kw > 0) {
+      // What we hold is heartbeat after_seq (or older) plus earlier answers: add this session.
+      sub.min_kw = add_kw(sub.min_kw, snapshot.admitted.min_kw);
+      sub.demand_kw = add_kw(sub.demand_kw, snapshot.admitted.max_kw);
+    }
   }
   touch(index, now);
   changed(index);
@@ -152,19 +201,20 @@ void LoadTable::set_ejected(std::string_view id, bool ejected) {
   if (Row* row = lookup(id)) row->sub.ejected = ejected;
 }
 
-void LoadTable::reserve(std::string_view id, double kw) {
+void LoadTable::reserve(std::string_view id, const Reservation& reservation) {
   Row* row = lookup(id);
-  if (row == nullptr || !valid_kw(kw)) return;
-  // In whole watts, like every power the grid adds up: releases return it to exactly zero.
-  row->sub.reserved_kw = power::to_kw(power::to_watts(row->sub.reserved_kw) + power::to_watts(kw));
+  if (row == nullptr || !valid_kw(reservation.min_kw) || !valid_kw(reservation.max_kw)) return;
+  // In whole watts, like every power the grid adds up: releases return both to exactly zero.
+  row->sub.reserved_kw = add_kw(row->sub.reserved_kw, reservation.max_kw);
+  row->sub.reserved_min_kw = add_kw(row->sub.reserved_min_kw, reservation.min_kw);
   changed(static_cast<RowIndex>(row - rows_.data()));
 }
 
-void LoadTable::release(std::string_view id, double kw) {
+void LoadTable::release(std::string_view id, const Reservation& reservation) {
   Row* row = lookup(id);
-  if (row == nullptr || !valid_kw(kw)) return;
-  const power::Watts left = power::to_watts(row->sub.reserved_kw) - power::to_watts(kw);
-  row->sub.reserved_kw = left > 0 ? power::to_kw(left) : 0.0;
+  if (row == nullptr || !valid_kw(reservation.min_kw) || !valid_kw(reservation.max_kw)) return;
+  row->sub.reserved_kw = take_kw(row->sub.reserved_kw, reservation.max_kw);
+  row->sub.reserved_min_kw = take_kw(row->sub.reserved_min_kw, reservation.min_kw);
   changed(static_cast<RowIndex>(row - rows_.data()));
 }
 

@@ -5,15 +5,20 @@
 
 namespace grid::balancing {
 
+double PickRequest::session_min_kw() const {
+  if (min_power_kw > 0) return min_power_kw;
+  return std::min(power_kw, power::default_min_session_kw);
+}
+
 bool eligible(const Substation& substation, const PickRequest& request) {
-  if (!substation.live || substation.ejected || !substation.fits(request.power_kw)) return false;
+  if (!substation.live || substation.ejected || !substation.fits(request.session_min_kw())) return false;
   return request.tried == nullptr || !request.tried->contains(substation.id);
 }
 
 double utilization_with(const Substation& substation, double power_kw) {
-  // Computed as (used + p) / c rather than u + p / c: with p >= 0 rounding is monotone, so the
-  // result is never below utilization(), which the early stop of least-utilization relies on.
-  if (substation.capacity_kw > 0) return (substation.used_kw() + power_kw) / substation.capacity_kw;
+  // Computed as (wanted + p) / limit rather than u + p / limit: with p >= 0 rounding is monotone,
+  // so the result is never below utilization(), which the early stop of least-utilization relies on.
+  if (substation.limit_kw > 0) return (substation.wanted_kw() + power_kw) / substation.limit_kw;
   return std::numeric_limits<double>::infinity();
 }
 

@@ -22,7 +22,7 @@ void UtilizationIndex::on_table_gone() {
 void UtilizationIndex::clear() {
   entries_.clear();
   by_utilization_.clear();
-  by_capacity_.clear();
+  by_limit_.clear();
 }
 
 void UtilizationIndex::on_row_changed(std::size_t index, const Substation& substation) {
@@ -37,7 +37,7 @@ void UtilizationIndex::on_row_changed(std::size_t index, const Substation& subst
     return;
   }
   const double utilization = substation.utilization();
-  if (entry.group->first != substation.capacity_kw) {  // a heartbeat reported another capacity
+  if (entry.group->first != substation.limit_kw) {  // a heartbeat reported another limit
     erase(index);
     insert(index, substation);
     return;
@@ -55,7 +55,7 @@ void UtilizationIndex::insert(std::size_t index, const Substation& substation) {
   Entry& entry = entries_[index];
   const double utilization = substation.utilization();
   entry.by_utilization = by_utilization_.emplace(utilization, index).first;
-  entry.group = by_capacity_.try_emplace(substation.capacity_kw).first;
+  entry.group = by_limit_.try_emplace(substation.limit_kw).first;
   entry.in_group = entry.group->second.emplace(utilization, index).first;
   entry.indexed = true;
 }
@@ -64,7 +64,7 @@ void UtilizationIndex::erase(std::size_t index) {
   Entry& entry = entries_[index];
   by_utilization_.erase(entry.by_utilization);
   entry.group->second.erase(entry.in_group);
-  if (entry.group->second.empty()) by_capacity_.erase(entry.group);  // the count says how many capacities live
+  if (entry.group->second.empty()) by_limit_.erase(entry.group);  // the count says how many limits live
   entry.indexed = false;
 }
 

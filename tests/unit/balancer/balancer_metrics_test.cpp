@@ -65,3 +65,35 @@ TEST_CASE("cached series count into their own labels, created on first use") {
   CHECK(sample(text, "balancer_messages_dropped_total{reason=\"a_reason_nobody_listed\"}") == 1.0);
   CHECK(sample(text, "balancer_cancels_sent_total{reason=\"timeout\"}") == 1.0);
 }
+
+TEST_CASE("issue 12: per substation limit, demand and minimums, and forwarded queries by bounded labels") {
+  metrics::Exposition exposition;
+  balancer::BalancerMetrics metrics(exposition.registry());
+  balancing::Substation row;
+  row.id = "north";
+  row.capacity_kw = 100;
+  row.limit_kw = 60;
+  row.demand_kw = 55;
+  row.min_kw = 12;
+  metrics.substation(row, 1);
+  metrics.forwarded_query("stop", "timeout");
+  const auto text = exposition.text();
+  INFO(text);
+  using test::sample;
+  CHECK(sample(text, "balancer_substation_limit_kw{substation=\"north\"}") == 60.0);
+  CHECK(sample(text, "balancer_substation_demand_kw{substation=\"north\"}") == 55.0);
+  CHECK(sample(text, "balancer_substation_min_kw{substation=\"north\"}") == 12.0);
+  CHECK(sample(text, "balancer_substation_utilization_ratio{substation=\"north\"}") == doctest::Approx(55.0 / 60));
+  CHECK(sample(text, "balancer_forwarded_queries_total{kind=\"stop\",outcome=\"timeout\"}") == 1.0);
+  // Every kind and outcome is there from the start.
+  for (const auto* kind : balancer::BalancerMetrics::query_kinds) {
+    for (const auto* outcome : balancer::BalancerMetrics::query_outcomes) {
+      CAPTURE(kind);
+      CAPTURE(outcome);
+      CHECK(sample(text, std::string("balancer_forwarded_queries_total{kind=\"") + kind + "\",outcome=\"" + outcome +
+                             "\"}")
+                .has_value());
+    }
+  }
+  CHECK(sample(text, "balancer_messages_dropped_total{reason=\"unknown_query\"}") == 0.0);
+}

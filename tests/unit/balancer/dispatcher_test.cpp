@@ -62,9 +62,10 @@ struct Grid {
                  std::uint32_t sessions = 0) {
     view.on_heartbeat({id, boot, seq, capacity, load, sessions}, clock.now());
   }
+  // min_kw 0: the default minimum (1.4 kW, capped at kw).
   void request(const std::string& id, double kw = 11, const std::string& client = "client",
-               const std::string& vehicle = "") {
-    dispatcher.on_request(client, {id, vehicle.empty() ? "EV-" + id : vehicle, kw, 20});
+               const std::string& vehicle = "", double min_kw = 0) {
+    dispatcher.on_request(client, {id, vehicle.empty() ? "EV-" + id : vehicle, kw, 20, min_kw});
   }
   void tick() {
     view.on_timers(clock.now());
@@ -174,9 +175,11 @@ TEST_CASE("no live substation is an immediate no-capacity answer") {
   CHECK(grid.outbox.replies[0].second.reason == "no live substation");
 }
 
-TEST_CASE("a request too big for any substation is refused without a dispatch") {
+TEST_CASE("a request whose minimum fits no substation is refused without a dispatch") {
+  // Since issue 12 a substation admits by minimum: 150 kW with the default minimum would go to
+  // north (and get its 100 kW); a car that cannot charge below 150 kW fits nowhere.
   Grid grid;
-  grid.request("huge", 150);
+  grid.request("huge", 150, "client", "", 150);
   CHECK(grid.outbox.jobs.empty());
   REQUIRE(grid.outbox.replies.size() == 1);
   CHECK(grid.outbox.replies[0].second.outcome == proto::Outcome::no_capacity);
@@ -224,8 +227,8 @@ TEST_CASE("a request id already admitted gets the same session and admits nothin
 
 TEST_CASE("a refused request may be asked again and is decided afresh") {
   Grid grid;
-  grid.request("big", 150);
-  grid.request("big", 150);
+  grid.request("big", 150, "client", "", 150);
+  grid.request("big", 150, "client", "", 150);
   REQUIRE(grid.outbox.replies.size() == 2);
   CHECK(grid.outbox.replies[1].second.outcome == proto::Outcome::no_capacity);
 }
@@ -277,7 +280,7 @@ TEST_CASE("issue 9.1: a request below the 0.1 kW minimum is answered invalid wit
 TEST_CASE("issue 9.9: an answer the requester is gone for is not counted as answered") {
   Grid grid;
   grid.outbox.gone.insert("left");
-  grid.request("r1", 200, "left");  // too big: answered at once, to nobody
+  grid.request("r1", 200, "left", "", 200);  // too big: answered at once, to nobody
   const auto text = scrape(grid.exposition);
   CHECK(text.find("balancer_requests_total{outcome=\"requester_gone\"} 1") != std::string::npos);
   CHECK(text.find("outcome=\"no_capacity\"") == std::string::npos);

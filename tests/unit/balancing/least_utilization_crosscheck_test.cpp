@@ -53,8 +53,15 @@ TEST_CASE("least-utilization through the index picks what a full scan picks") {
       const auto load_steps = static_cast<std::uint64_t>(capacity / 5) + 2;  // some over capacity
       SubstationReport report{"s" + std::to_string(below(1000)), 1, 1, capacity,
                               step_kw(load_steps), 0};
+      if (below(2) == 0 && capacity > 0) {
+        // Smart charging: minimums that need not follow the demand, so eligible rows come after
+        // ineligible ones within a limit group (what the group walk must pass over).
+        report.limit_kw = capacity - 5.0 * static_cast<double>(below(3));
+        report.min_kw = step_kw(load_steps);
+        report.demand_kw = report.min_kw + step_kw(load_steps);
+      }
       table.on_heartbeat(report, clock.now());
-      if (below(3) == 0) table.reserve(report.id, step_kw(6));
+      if (below(3) == 0) table.reserve(report.id, {step_kw(3), step_kw(6)});
       if (below(8) != 0) survivors.push_back(std::move(report));
     }
     // Dead rows: everything ages past its deadline, then only the survivors speak again.
@@ -70,7 +77,9 @@ TEST_CASE("least-utilization through the index picks what a full scan picks") {
       exclude.insert("s" + std::to_string(below(1000)));
     }
     if (below(4) == 0 && table.live_count() > 0) exclude.insert(table.live(0).id);
-    const PickRequest request{requests[below(std::size(requests))], &exclude};
+    const double power = requests[below(std::size(requests))];
+    const double minimums[] = {0, 1.4, power / 2, power};  // 0: the default
+    const PickRequest request{power, &exclude, minimums[below(std::size(minimums))]};
 
     const Substation* expected = naive_pick(table, request);
     const Substation* picked = policy.pick(table, request, unused);

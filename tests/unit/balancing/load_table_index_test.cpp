@@ -44,21 +44,21 @@ void check_index(const UtilizationIndex& index, const std::set<const Substation*
   double group_capacity = -1;
   double group_previous = -1;
   bool grouped_right = true;
-  index.for_each_by_capacity_group([&](const Substation& row, bool first) {
+  index.for_each_by_limit_group([&](const Substation& row, bool first) {
     if (first) {
-      grouped_right = grouped_right && row.capacity_kw > group_capacity;
-      group_capacity = row.capacity_kw;
+      grouped_right = grouped_right && row.limit_kw > group_capacity;
+      group_capacity = row.limit_kw;
       group_previous = -1;
     }
-    grouped_right = grouped_right && row.capacity_kw == group_capacity && row.utilization() >= group_previous;
+    grouped_right = grouped_right && row.limit_kw == group_capacity && row.utilization() >= group_previous;
     group_previous = row.utilization();
     grouped.insert(&row);
-    capacities.insert(row.capacity_kw);
+    capacities.insert(row.limit_kw);
     return true;
   });
   CHECK(grouped_right);
   CHECK(grouped == live_rows);
-  CHECK(index.capacity_groups() == capacities.size());
+  CHECK(index.limit_groups() == capacities.size());
 }
 
 void check_consistent(const LoadTable& table, grid::TimePoint now, bool just_expired,
@@ -122,17 +122,22 @@ TEST_CASE("live list, utilization index and deadlines match brute force after ra
         if (below(20) == 0) state = Known{state.boot + 1, 0};
         const std::uint64_t seq = below(10) == 0 && state.seq > 2 ? state.seq - 2 : ++state.seq;
         const double capacity = below(25) == 0 ? 0.0 : 50.0 + static_cast<double>(below(4)) * 50;
-        table.on_heartbeat(SubstationReport{id, state.boot, seq, capacity, kw(capacity),
-                                            static_cast<std::uint32_t>(below(10))},
-                           clock.now());
+        SubstationReport report{id, state.boot, seq, capacity, kw(capacity), static_cast<std::uint32_t>(below(10))};
+        if (below(2) == 0) {  // a smart-charging substation: an operator limit, minimums and demand
+          report.limit_kw = capacity > 0 ? capacity - 25.0 * static_cast<double>(below(2)) : 0;
+          report.min_kw = kw(capacity / 2);
+          report.demand_kw = report.min_kw + kw(2 * capacity);
+        }
+        table.on_heartbeat(report, clock.now());
         break;
       }
       case 3:
-        table.on_job_result(id, kw(200), static_cast<std::uint32_t>(below(10)),
-                            state.seq + below(2), clock.now());
+        table.on_job_result(id, {kw(200), static_cast<std::uint32_t>(below(10)), state.seq + below(2),
+                                 {kw(3), kw(22)}},
+                            clock.now());
         break;
-      case 4: table.reserve(id, kw(30)); break;
-      case 5: table.release(id, kw(30)); break;
+      case 4: table.reserve(id, {kw(5), kw(30)}); break;
+      case 5: table.release(id, {kw(5), kw(30)}); break;
       case 6: clock.advance(std::chrono::milliseconds(below(250))); break;
       default:
         expired += table.expire(clock.now()).size();

@@ -76,8 +76,8 @@ TEST_CASE("a new boot resets the row, even with a lower seq") {
   FakeClock clock;
   LoadTable table(interval, liveness);
   table.on_heartbeat(report("north", 900, 80, 100, 7), clock.now());
-  table.reserve("north", 15);
-  table.on_job_result("north", 90, 4, 950, clock.now());
+  table.reserve("north", {15, 15});
+  table.on_job_result("north", {90, 4, 950}, clock.now());
   clock.advance(1s);
   CHECK(table.on_heartbeat(report("north", 1, 0, 150, 8), clock.now()) ==
         HeartbeatVerdict::restarted);
@@ -130,7 +130,7 @@ TEST_CASE("a substation is alive one tick before liveness x interval and dead at
     CHECK(table.live_count() == 1);
   }
   SUBCASE("a job result is proof of life too") {
-    CHECK(table.on_job_result("north", 30, 1, 1, deadline));
+    CHECK(table.on_job_result("north", {30, 1, 1}, deadline));
     CHECK(table.live_count() == 1);
     CHECK(table.find("north")->load_kw == 30);
   }
@@ -172,41 +172,53 @@ TEST_CASE("reservations add up, are released, never go negative and leave no flo
   LoadTable table(interval, liveness);
   table.on_heartbeat(report("north", 1, 20), clock.now());
   const auto* row = table.find("north");
-  table.reserve("north", 7);
-  table.reserve("north", 11);
+  table.reserve("north", {7, 7});
+  table.reserve("north", {11, 11});
   CHECK(row->reserved_kw == 18);
-  CHECK(row->used_kw() == 38);
-  table.release("north", 7);
+  CHECK(row->wanted_kw() == 38);
+  CHECK(row->committed_kw() == 38);  // an older substation: its load stands for its minimums too
+  table.release("north", {7, 7});
   CHECK(row->reserved_kw == 11);
-  table.release("north", 50);  // e.g. a release outliving a restart
+  table.release("north", {50, 50});  // e.g. a release outliving a restart
   CHECK(row->reserved_kw == 0);
 
-  table.reserve("north", 0.1);
-  table.reserve("north", 0.2);
-  table.release("north", 0.3);
+  table.reserve("north", {0.1, 0.1});
+  table.reserve("north", {0.2, 0.2});
+  table.release("north", {0.3, 0.3});
   CHECK(row->reserved_kw == 0);  // exactly, not 5.5e-17
 
   SUBCASE("nonsense amounts and unknown ids are ignored") {
-    table.reserve("north", std::numeric_limits<double>::quiet_NaN());
-    table.reserve("north", -5);
-    table.reserve("north", std::numeric_limits<double>::infinity());
-    table.release("north", std::numeric_limits<double>::quiet_NaN());
-    table.reserve("nowhere", 5);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    table.reserve("north", {nan, 5});
+    table.reserve("north", {5, nan});
+    table.reserve("north", {-5, -5});
+    table.reserve("north", {1, std::numeric_limits<double>::infinity()});
+    table.release("north", {nan, nan});
+    table.reserve("nowhere", {5, 5});
     CHECK(row->reserved_kw == 0);
+    CHECK(row->reserved_min_kw == 0);
     CHECK(table.size() == 1);
   }
 }
 
-TEST_CASE("fits allows a request that fills the capacity exactly, up to float rounding") {
+TEST_CASE("fits: a session's minimum on top of the minimums committed, under the limit, in whole watts") {
+  // Eligibility is now the substation's own rule on minimums (issue 12), not load + power <=
+  // capacity; the exact-fill and rounding cases carry over unchanged.
   grid::balancing::Substation substation;
-  substation.capacity_kw = 0.3;
-  substation.load_kw = 0.1;
+  substation.capacity_kw = 1;
+  substation.limit_kw = 0.3;
+  substation.min_kw = 0.1;
+  substation.load_kw = 0.3;  // allocated power does not enter admission: only minimums do
   CHECK(substation.fits(0.2));  // 0.1 + 0.2 > 0.3 in doubles
   CHECK_FALSE(substation.fits(0.21));
-  substation.load_kw = 0.3;  // exactly full: not one watt more (no tolerance, issue 9.2)
+  substation.reserved_min_kw = 0.1;  // a dispatched job's minimum counts too
+  CHECK(substation.fits(0.1));
+  CHECK_FALSE(substation.fits(0.101));
+  substation.min_kw = 0.2;  // exactly full: not one watt more (no tolerance, issue 9.2)
   CHECK_FALSE(substation.fits(0.001));
   CHECK(substation.fits(0));
-  substation.capacity_kw = 0;
+  substation.limit_kw = 0;
+  substation.demand_kw = 1;
   CHECK(std::isinf(substation.utilization()));
 }
 
@@ -217,7 +229,7 @@ TEST_CASE("a late heartbeat published before a job answer does not roll the load
   // The substation publishes heartbeat 5 (10 kW), then accepts a job (now 17 kW) and answers
   // "after seq 5"; the answer overtakes heartbeat 5.
   clock.advance(100ms);
-  CHECK(table.on_job_result("north", 17, 2, 5, clock.now()));
+  CHECK(table.on_job_result("north", {17, 2, 5}, clock.now()));
   const auto* row = table.find("north");
   CHECK(row->load_kw == 17);
   CHECK(row->active_sessions == 2);
@@ -238,13 +250,13 @@ TEST_CASE("a late heartbeat published before a job answer does not roll the load
 
   SUBCASE("an answer older than a heartbeat we hold does not apply its snapshot") {
     clock.advance(10ms);
-    CHECK(table.on_job_result("north", 40, 3, 5, clock.now()));
+    CHECK(table.on_job_result("north", {40, 3, 5}, clock.now()));
     CHECK(row->load_kw == 12);
     CHECK(row->last_heard == clock.now());
   }
   SUBCASE("answers in the same heartbeat interval apply in arrival order") {
-    CHECK(table.on_job_result("north", 20, 2, 6, clock.now()));
-    CHECK(table.on_job_result("north", 28, 3, 6, clock.now()));
+    CHECK(table.on_job_result("north", {20, 2, 6}, clock.now()));
+    CHECK(table.on_job_result("north", {28, 3, 6}, clock.now()));
     CHECK(row->load_kw == 28);
   }
 }
@@ -255,14 +267,13 @@ TEST_CASE("job results for unknown ids, other boots or invalid numbers touch not
   table.on_heartbeat(report("north", 1, 10, 100, 7), clock.now());
   const auto heard = clock.now();
   clock.advance(1s);
-  CHECK_FALSE(table.on_job_result("nowhere", 10, 1, 1, clock.now()));
-  CHECK_FALSE(table.on_job_result("north", std::numeric_limits<double>::quiet_NaN(), 1, 1,
-                                  clock.now()));
-  CHECK_FALSE(table.on_job_result("north", -1, 1, 1, clock.now()));
-  CHECK_FALSE(table.on_job_result("north", 6, 30, 1, 1, clock.now()));  // boot 6 is gone
+  CHECK_FALSE(table.on_job_result("nowhere", {10, 1, 1}, clock.now()));
+  CHECK_FALSE(table.on_job_result("north", {std::numeric_limits<double>::quiet_NaN(), 1, 1}, clock.now()));
+  CHECK_FALSE(table.on_job_result("north", {-1, 1, 1}, clock.now()));
+  CHECK_FALSE(table.on_job_result("north", 6, {30, 1, 1}, clock.now()));  // boot 6 is gone
   CHECK(table.find("north")->load_kw == 10);
   CHECK(table.find("north")->last_heard == heard);
-  CHECK(table.on_job_result("north", 7, 30, 1, 1, clock.now()));
+  CHECK(table.on_job_result("north", 7, {30, 1, 1}, clock.now()));
   CHECK(table.find("north")->load_kw == 30);
   CHECK(table.size() == 1);
 }

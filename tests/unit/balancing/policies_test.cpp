@@ -50,7 +50,7 @@ TEST_CASE("least-utilization picks the lowest utilization once the request is pl
   CHECK(random.used() == 0);
 
   SUBCASE("reservations count as load") {
-    grid.table.reserve("small", 3);  // 0.70 now
+    grid.table.reserve("small", {3, 3});  // 0.70 now
     CHECK(id_of(policy.pick(grid.table, {0.5, {}}, random)) == "big");
   }
   SUBCASE("equal scores go to the larger headroom, then the smaller id") {
@@ -62,7 +62,7 @@ TEST_CASE("least-utilization picks the lowest utilization once the request is pl
   SUBCASE("excluded, dead and full substations are skipped") {
     const TriedSet tried{"small"};
     CHECK(id_of(policy.pick(grid.table, {0.5, &tried}, random)) == "big");
-    CHECK(policy.pick(grid.table, {60, {}}, random) == nullptr);
+    CHECK(policy.pick(grid.table, {60, {}, 60}, random) == nullptr);  // a minimum of 60 kW fits nowhere
     grid.kill_all_so_far();
     grid.join("late", 1000, 900);
     CHECK(id_of(policy.pick(grid.table, {0.5, {}}, random)) == "late");
@@ -78,11 +78,11 @@ TEST_CASE("least-load picks the fewest active sessions; ties by utilization, the
   LeastLoadPolicy policy;
   ScriptedRandom random{};
   CHECK(id_of(policy.pick(grid.table, {5, {}}, random)) == "c");
-  CHECK(id_of(policy.pick(grid.table, {50, {}}, random)) == "c");  // a cannot take 50 kW
+  CHECK(id_of(policy.pick(grid.table, {50, {}, 50}, random)) == "c");  // a cannot take a 50 kW minimum
   const TriedSet tried{"c", "d"};
   CHECK(id_of(policy.pick(grid.table, {5, &tried}, random)) == "a");
-  CHECK(id_of(policy.pick(grid.table, {70, {}}, random)) == "b");
-  CHECK(policy.pick(grid.table, {95, {}}, random) == nullptr);
+  CHECK(id_of(policy.pick(grid.table, {70, {}, 70}, random)) == "b");
+  CHECK(policy.pick(grid.table, {95, {}, 95}, random) == nullptr);
 }
 
 TEST_CASE("round-robin cycles over live substations and skips ineligible ones") {
@@ -96,9 +96,9 @@ TEST_CASE("round-robin cycles over live substations and skips ineligible ones") 
   for (int i = 0; i < 4; ++i) picks.push_back(id_of(policy.pick(grid.table, {1, {}}, random)));
   CHECK(picks == std::vector<std::string>{"a", "b", "c", "a"});
   picks.clear();
-  for (int i = 0; i < 4; ++i) picks.push_back(id_of(policy.pick(grid.table, {10, {}}, random)));
-  CHECK(picks == std::vector<std::string>{"c", "a", "c", "a"});  // b is too full for 10 kW
-  CHECK(policy.pick(grid.table, {200, {}}, random) == nullptr);
+  for (int i = 0; i < 4; ++i) picks.push_back(id_of(policy.pick(grid.table, {10, {}, 10}, random)));
+  CHECK(picks == std::vector<std::string>{"c", "a", "c", "a"});  // b is too full for a 10 kW minimum
+  CHECK(policy.pick(grid.table, {200, {}, 200}, random) == nullptr);
   grid.kill_all_so_far();
   CHECK(policy.pick(grid.table, {1, {}}, random) == nullptr);  // cursor past an empty table
   grid.join("d", 100, 0);
@@ -137,7 +137,7 @@ TEST_CASE("random draws among live substations and retries when the draw is inel
   }
   SUBCASE("nobody eligible") {
     ScriptedRandom random{1, 3, 1};
-    CHECK(policy.pick(grid.table, {101, {}}, random) == nullptr);
+    CHECK(policy.pick(grid.table, {101, {}, 101}, random) == nullptr);
     ScriptedRandom none{};
     const LoadTable empty(1s, 3);
     CHECK(policy.pick(empty, {1, {}}, none) == nullptr);
@@ -166,11 +166,11 @@ TEST_CASE("p2c compares two distinct random eligible substations") {
   }
   SUBCASE("with one eligible substation it is taken") {
     ScriptedRandom random{1, 1, 0, 2};  // b, then three misses for a second one
-    CHECK(id_of(policy.pick(grid.table, {70, {}}, random)) == "b");
+    CHECK(id_of(policy.pick(grid.table, {70, {}, 70}, random)) == "b");
     CHECK(random.remaining() == 0);
   }
   SUBCASE("nobody eligible") {
     ScriptedRandom random{0, 1, 2};
-    CHECK(policy.pick(grid.table, {90, {}}, random) == nullptr);
+    CHECK(policy.pick(grid.table, {90, {}, 90}, random) == nullptr);
   }
 }

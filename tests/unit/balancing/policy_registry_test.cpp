@@ -28,11 +28,12 @@ TEST_CASE("every registered policy is built by name and picks the one substation
     REQUIRE(policy != nullptr);
     CHECK(policy->name() == name);
     for (int i = 0; i < 20; ++i) {
-      const Substation* picked = policy->pick(table, {20, {}}, random);
+      // A 20 kW minimum: "full" and "tiny" would take the 1.4 kW default one (issue 12).
+      const Substation* picked = policy->pick(table, {20, {}, 20}, random);
       REQUIRE(picked != nullptr);
       CHECK(picked->id == "roomy");
     }
-    CHECK(policy->pick(table, {200, {}}, random) == nullptr);
+    CHECK(policy->pick(table, {200, {}, 200}, random) == nullptr);
   }
 }
 

@@ -33,35 +33,83 @@ struct IdHash {
   std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
 };
 
-// What a heartbeat (or a job result) tells us about one substation.
+// What a heartbeat tells us about one substation (the fields of proto::Heartbeat).
 struct SubstationReport {
   std::string id;
   std::uint64_t boot = 0;  // random id of the substation process run; a new value = it restarted
   std::uint64_t seq = 0;   // heartbeat sequence number within one boot
   double capacity_kw = 0;
-  double load_kw = 0;
+  double load_kw = 0;      // allocated to its sessions right now
   std::uint32_t active_sessions = 0;
+  // Smart charging. An older substation sends none of these (all 0); see Substation for how the
+  // table reads that.
+  double limit_kw = 0;     // effective limit: min(capacity, operator limit); 0: an older substation
+  double min_kw = 0;       // the sum of its sessions' minimums
+  double demand_kw = 0;    // the sum of its sessions' maximums: what they could take
+  double energy_wanted_kwh = 0;
+  double due_kw = 0;       // power needed to finish every session with a departure by then
+  std::uint32_t paused_sessions = 0;
+};
+
+// Power a job dispatched to a substation holds there until its answer: the new session's minimum
+// (what admission counts) and its maximum (what it could take, what routing counts). Both, so a
+// burst between two heartbeats neither overcommits the minimums nor herds onto one substation.
+struct Reservation {
+  double min_kw = 0;
+  double max_kw = 0;
+};
+
+// What a substation's answer to a job (proto::JobResult) tells the table.
+struct JobSnapshot {
+  double load_kw = 0;  // allocated right after the decision
+  std::uint32_t active_sessions = 0;
+  std::uint64_t after_seq = 0;  // the seq of the last heartbeat published before deciding
+  // The session it admitted: its minimum (as the substation set it) and maximum. Zero when it
+  // refused, and a zero minimum from an older substation, whose load alone tells the change.
+  Reservation admitted{};
 };
 
 // One row of the table.
+//
+// Admission and routing read different sums (docs/protocol.md, "Smart charging at the balancer"):
+// - committed_kw() = min_kw + reserved_min_kw: the minimums the substation has promised, and those
+//   on their way. A new session fits when its minimum fits on top, under the limit (fits()): the
+//   substation's own admission rule, in the same whole-watt arithmetic (power::fits).
+// - wanted_kw() = demand_kw + reserved_kw: what its sessions, and those on their way, could take.
+//   utilization() = wanted / limit: below 1 every session there gets its maximum.
+// An older substation reports only its load: then limit = capacity and its load stands for both
+// its minimums and its demand (it admits at full power, so they are the same thing there).
 struct Substation {
   std::string id;
   std::uint64_t boot = 0;
   std::uint64_t last_seq = 0;
   double capacity_kw = 0;
-  double load_kw = 0;
-  double reserved_kw = 0;  // power dispatched to it and not answered yet
+  double limit_kw = 0;     // the effective limit: what it may allocate (capacity for an older one)
+  double load_kw = 0;      // allocated now
+  double min_kw = 0;       // the sum of its sessions' minimums
+  double demand_kw = 0;    // the sum of its sessions' maximums
+  double reserved_kw = 0;      // maximums of the jobs dispatched to it and not answered yet
+  double reserved_min_kw = 0;  // their minimums
+  double energy_wanted_kwh = 0;
+  double due_kw = 0;
   std::uint32_t active_sessions = 0;
+  std::uint32_t paused_sessions = 0;
   TimePoint last_heard{};
   bool live = false;
   bool ejected = false;  // live but taken out of routing for failing its jobs (OutlierDetector)
+  bool reports_demand = false;  // a smart-charging substation (it reports its limit)
 
-  double used_kw() const { return load_kw + reserved_kw; }
-  // used / capacity, as power::utilization defines it (never NaN; a substation without capacity last).
-  double utilization() const { return power::utilization(used_kw(), capacity_kw); }
-  double headroom_kw() const { return capacity_kw - used_kw(); }
-  // The substation's own admission rule (power::fits), applied to what we believe of it.
-  bool fits(double power_kw) const { return power::fits_kw(used_kw(), power_kw, capacity_kw); }
+  double wanted_kw() const { return power::to_kw(power::to_watts(demand_kw) + power::to_watts(reserved_kw)); }
+  double committed_kw() const { return power::to_kw(power::to_watts(min_kw) + power::to_watts(reserved_min_kw)); }
+  // wanted / limit, as power::utilization defines it (never NaN; a substation without a limit last).
+  double utilization() const { return power::utilization(wanted_kw(), limit_kw); }
+  double headroom_kw() const { return limit_kw - wanted_kw(); }
+  // The substation's own admission rule applied to what we believe of it: does a session with
+  // this minimum fit on top of the minimums already committed, under the limit?
+  bool fits(double session_min_kw) const {
+    return power::fits(power::to_watts(min_kw) + power::to_watts(reserved_min_kw), power::to_watts(session_min_kw),
+                       power::to_watts(limit_kw));
+  }
 };
 
 enum class HeartbeatVerdict {
@@ -84,7 +132,7 @@ std::string_view to_string(HeartbeatVerdict verdict);
 class RowObserver {
 public:
   virtual ~RowObserver() = default;
-  // The row joined, came back, died, or its load, reservation or capacity changed.
+  // The row joined, came back, died, or what it reports or holds reserved changed.
   virtual void on_row_changed(std::size_t index, const Substation& substation) = 0;
   // The table is being destroyed: forget it, and do not remove yourself from it.
   virtual void on_table_gone() = 0;
@@ -102,29 +150,30 @@ public:
 
   HeartbeatVerdict on_heartbeat(const SubstationReport& report, TimePoint now);
 
-  // A job answer: the substation's load right after it decided, and the seq of the last heartbeat
+  // A job answer: the substation's state right after it decided, and the seq of the last heartbeat
   // it had published before deciding. Heartbeats with seq <= after_seq arriving later were
   // published before this answer (PUB/SUB and DEALER/ROUTER are not ordered relative to each
-  // other), so they refresh liveness but do not roll the load back. Likewise a snapshot older than
-  // a heartbeat we already applied (after_seq < that heartbeat's seq) is not applied. Any message
-  // proves life, so this refreshes last_heard and revives a dead row. Returns false for an unknown
-  // id or invalid numbers (nothing touched).
-  bool on_job_result(std::string_view id, double load_kw, std::uint32_t active_sessions,
-                     std::uint64_t after_seq, TimePoint now);
+  // other), so they refresh liveness but do not roll the load, minimums or demand back. Likewise a
+  // snapshot older than a heartbeat we already applied (after_seq < that heartbeat's seq) is not
+  // applied: that heartbeat already counts the session. An applied acceptance adds the session's
+  // minimum and maximum to min_kw and demand_kw until a newer heartbeat tells the whole truth.
+  // Any message proves life, so this refreshes last_heard and revives a dead row. Returns false
+  // for an unknown id or invalid numbers (nothing touched).
+  bool on_job_result(std::string_view id, const JobSnapshot& snapshot, TimePoint now);
   // The same, for answers that name the boot they come from: an answer from another boot (a
   // process that has since restarted) is ignored, so its seq cannot mask the new boot's heartbeats.
-  bool on_job_result(std::string_view id, std::uint64_t boot, double load_kw,
-                     std::uint32_t active_sessions, std::uint64_t after_seq, TimePoint now);
+  bool on_job_result(std::string_view id, std::uint64_t boot, const JobSnapshot& snapshot, TimePoint now);
 
   // Takes a live substation out of routing (or puts it back) without touching its liveness.
   // Unknown ids are ignored.
   void set_ejected(std::string_view id, bool ejected);
 
-  // Power dispatched to a substation and not answered yet. release never takes it below zero (a
-  // release that outlives a restart, which zeroes reservations, must not go negative). Unknown ids
-  // and non-finite or negative kW are ignored.
-  void reserve(std::string_view id, double kw);
-  void release(std::string_view id, double kw);
+  // A job dispatched to a substation and not answered yet holds its minimum and maximum there, in
+  // whole watts. release never takes either below zero (a release that outlives a restart, which
+  // zeroes reservations, must not go negative). Unknown ids and non-finite or negative kW are
+  // ignored.
+  void reserve(std::string_view id, const Reservation& reservation);
+  void release(std::string_view id, const Reservation& reservation);
 
   // Moves rows whose deadline (last_heard + liveness x interval) is <= now out of the live set and
   // returns their ids. Dead rows stay in the table, never as candidates, until heard again.
@@ -164,8 +213,9 @@ private:
 
   struct Row {
     Substation sub;
-    // The position in heartbeat order of the state load_kw describes: a heartbeat's seq, or the
-    // after_seq of a job result. Only newer states overwrite it (see on_job_result).
+    // The position in heartbeat order of the state load_kw, min_kw and demand_kw describe: a
+    // heartbeat's seq, or the after_seq of a job result. Only newer states overwrite it (see
+    // on_job_result).
     std::uint64_t load_seq = 0;
     // Telling a restart from two processes sharing the id: a restart's old boot falls silent,
     // a duplicate's keeps talking. The boot we left and when; pinned once both were heard.
@@ -183,8 +233,7 @@ private:
   void changed(RowIndex index) const;         // tells the observers
 
   void adopt_boot(RowIndex index, const SubstationReport& report, TimePoint now);
-  bool apply_job_result(Row& row, double load_kw, std::uint32_t active_sessions,
-                        std::uint64_t after_seq, TimePoint now);
+  bool apply_job_result(Row& row, const JobSnapshot& snapshot, TimePoint now);
 
   Duration interval_;
   Duration ttl_;

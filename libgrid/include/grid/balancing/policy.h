@@ -21,21 +21,30 @@ namespace grid::balancing {
 using TriedSet = std::unordered_set<std::string, IdHash, std::equal_to<>>;
 
 struct PickRequest {
-  double power_kw = 0;
+  double power_kw = 0;  // the most the session can take: its maximum
   const TriedSet* tried = nullptr;  // nullptr: none tried yet
+  double min_power_kw = 0;  // the least it charges at; 0: the default (see session_min_kw)
+
+  // The session's minimum as the substation will set it: the request's own, else
+  // power::default_min_session_kw capped at power_kw. What eligibility and reservations count.
+  double session_min_kw() const;
+  // What a job for this request holds at its substation until answered.
+  Reservation reservation() const { return {session_min_kw(), power_kw}; }
 };
 
-// THE health/fit filter every policy applies: live, not ejected, the request fits, not already tried.
+// THE health/fit filter every policy applies: live, not ejected, the session's minimum fits on
+// top of the minimums committed there (Substation::fits), not already tried.
 bool eligible(const Substation& substation, const PickRequest& request);
 
-// Utilization once the request is placed: (load + reserved + request) / capacity; +inf without
-// capacity. Never below substation.utilization(), which is what lets the least-utilization policy
-// stop its walk early.
+// Utilization once the request is placed: (demand + reserved + request's maximum) / limit; +inf
+// without a limit. Lower means the new session is likelier to get all it asks for (below 1, every
+// session there does). Never below substation.utilization(), which is what lets the
+// least-utilization policy stop its walk early.
 double utilization_with(const Substation& substation, double power_kw);
 
 // The ranking shared by least-utilization and p2c: lower utilization_with, then more headroom
-// (fills the bigger substation first when it is proportionally as loaded), then id, so every pick
-// is deterministic.
+// (limit - wanted: fills the bigger substation first when it is proportionally as loaded), then
+// id, so every pick is deterministic.
 bool preferred(const Substation& a, const Substation& b, double power_kw);
 
 class Policy {

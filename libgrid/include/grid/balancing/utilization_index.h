@@ -1,6 +1,6 @@
 #pragma once
 // The live substations ordered for least-utilization: by current utilization, and grouped by exact
-// capacity (groups ascending, each ascending in utilization). Kept in step with one load table as
+// limit, the utilization's denominator (groups ascending, each ascending in utilization). Kept in step with one load table as
 // its RowObserver, by the policy that uses it: the table knows nothing of this order.
 //
 // Costs: each row change is O(log n) and allocates nothing once the row is indexed (nodes are
@@ -34,13 +34,14 @@ public:
     }
   }
 
-  // Live rows grouped by exact capacity (groups in ascending capacity), each group in ascending
+  // Live rows grouped by exact limit (groups in ascending limit), each group in ascending
   // utilization (ties in join order). fn(row, first_in_group) returns false to skip the rest of
-  // its group. Within one capacity, utilization orders rows by load, so a policy can stop a group
-  // at its first fitting row: the cost follows the number of capacities, not of substations.
+  // its group. Within one limit, utilization orders rows by what they want (demand + reserved),
+  // so a policy can stop a group at its first eligible row: the cost follows the number of
+  // limits (plus the ineligible rows passed on the way), not of substations.
   template <class Fn>
-  void for_each_by_capacity_group(Fn&& fn) const {
-    for (const auto& entry : by_capacity_) {
+  void for_each_by_limit_group(Fn&& fn) const {
+    for (const auto& entry : by_limit_) {
       bool first = true;
       for (const auto& member : entry.second) {
         if (!fn(table_->row(member.second), first)) break;
@@ -48,8 +49,8 @@ public:
       }
     }
   }
-  // Distinct capacities among live rows.
-  std::size_t capacity_groups() const { return by_capacity_.size(); }
+  // Distinct limits among live rows.
+  std::size_t limit_groups() const { return by_limit_.size(); }
   std::size_t size() const { return by_utilization_.size(); }
 
   void on_row_changed(std::size_t index, const Substation& substation) override;
@@ -57,7 +58,7 @@ public:
 
 private:
   using Order = std::set<std::pair<double, std::size_t>>;  // (utilization, row)
-  using Groups = std::map<double, Order>;                   // capacity -> its live rows
+  using Groups = std::map<double, Order>;                   // limit -> its live rows
 
   struct Entry {
     bool indexed = false;
@@ -73,7 +74,7 @@ private:
   const LoadTable* table_ = nullptr;
   std::vector<Entry> entries_;  // by row index
   Order by_utilization_;
-  Groups by_capacity_;
+  Groups by_limit_;
 };
 
 }  // namespace grid::balancing

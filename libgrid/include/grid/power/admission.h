@@ -22,6 +22,11 @@ inline constexpr double min_session_kw = 0.1;
 // IEC 61851 pilot signal allows. Below its minimum a car is paused, not throttled.
 inline constexpr double default_min_session_kw = 1.4;
 
+// A session's minimum when its request names none: 6 A on one phase at 230 V, the least an EV
+// charges at without being paused (IEC 61851). The substation's --min-power-kw defaults to it, and
+// the balancer forecasts admission with it, capped at the request's power_kw.
+inline constexpr double default_min_session_kw = 1.4;
+
 // kW to the nearest whole watt. Defined for finite values whose magnitude is within the wire's
 // limits (proto/limits.h); callers validate before converting.
 Watts to_watts(double kw);
