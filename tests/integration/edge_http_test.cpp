@@ -154,7 +154,8 @@ TEST_CASE("edge over HTTP: sessions spread by capacity, client errors answered b
 }
 
 TEST_CASE("edge: once the grid is full, 503 with Retry-After") {
-  Cluster cluster;
+  // Cars that charge only at their full 11 kW (the substations' --min-power-kw), so three fill it.
+  Cluster cluster({.substation_extra = {"--min-power-kw", "11"}});
   cluster.start_balancer();
   cluster.add_substation("north", 22);
   cluster.add_substation("south", 11);

@@ -105,13 +105,14 @@ TEST_CASE("the balancer restarted under load: everyone reconnects, and no substa
   REQUIRE(wait_until([&] { return client.live_substations() == 3u; }));
 
   // Load that fills the grid: 12 kW requests from a requester that keeps going through the restart.
+  // Each car charges only at its full 12 kW (its minimum is its maximum), so fullness is exact.
   std::atomic<bool> stop{false};
   std::atomic<int> charging{0};
   std::atomic<int> refused{0};
   std::thread requester([&] {
     GridClient load(context, cluster.frontend());
     for (int i = 0; !stop; ++i) {
-      const auto reply = load.charge({"load-" + std::to_string(i), "EV", 12, 20}, 1s);
+      const auto reply = load.charge({"load-" + std::to_string(i), "EV", 12, 20, 12}, 1s);
       if (!reply) continue;  // lost with the old balancer: timed out, as an edge would answer 504
       (reply->outcome == proto::Outcome::charging ? charging : refused)++;
     }

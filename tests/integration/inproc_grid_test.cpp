@@ -22,7 +22,8 @@ TEST_CASE("in one process: requests are admitted, spread by capacity, and refuse
 
   std::map<std::string, int> per_substation;
   for (int i = 0; i < 20; ++i) {
-    const auto reply = client.charge({"r" + std::to_string(i), "EV-" + std::to_string(i), 10, 20});
+    // Cars that charge only at their full 10 kW (minimum = maximum): the grid fills exactly.
+    const auto reply = client.charge({"r" + std::to_string(i), "EV-" + std::to_string(i), 10, 20, 10});
     REQUIRE(reply);
     REQUIRE(reply->outcome == proto::Outcome::charging);
     CHECK(reply->request_id == "r" + std::to_string(i));
@@ -33,7 +34,7 @@ TEST_CASE("in one process: requests are admitted, spread by capacity, and refuse
   CHECK(per_substation["south"] == 5);
   CHECK(per_substation["east"] == 5);
 
-  const auto refused = client.charge({"r-full", "EV-full", 10, 20});
+  const auto refused = client.charge({"r-full", "EV-full", 10, 20, 10});
   REQUIRE(refused);
   CHECK(refused->outcome == proto::Outcome::no_capacity);
 }

@@ -18,8 +18,10 @@ using namespace std::chrono_literals;
 TEST_CASE("ten times more requests in flight than the grid admits: fast 503s, bounded queues, no timeouts") {
   constexpr int edge_cap = 24;
   constexpr int balancer_cap = 16;
+  // Cars that charge only at their full 11 kW (every substation's --min-power-kw): 54 fill the grid.
   Cluster cluster({.heartbeat_ms = 100,
-                   .balancer_extra = {"--max-in-flight", std::to_string(balancer_cap), "--log-level", "warn"}});
+                   .balancer_extra = {"--max-in-flight", std::to_string(balancer_cap), "--log-level", "warn"},
+                   .substation_extra = {"--min-power-kw", "11"}});
   cluster.start_balancer();
   cluster.add_substation("north", 300);
   cluster.add_substation("south", 200);

@@ -18,10 +18,6 @@ using Watts = std::int64_t;
 // The smallest power a session may ask for. No charger draws less; a request for a few
 // microwatts would otherwise hold a session open for years.
 inline constexpr double min_session_kw = 0.1;
-// The minimum rate of a car that names none: 6 A on one phase at 230 V, the lowest current the
-// IEC 61851 pilot signal allows. Below its minimum a car is paused, not throttled.
-inline constexpr double default_min_session_kw = 1.4;
-
 // A session's minimum when its request names none: 6 A on one phase at 230 V, the least an EV
 // charges at without being paused (IEC 61851). The substation's --min-power-kw defaults to it, and
 // the balancer forecasts admission with it, capped at the request's power_kw.
