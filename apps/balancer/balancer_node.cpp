@@ -37,10 +37,10 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
                                       {.router_mandatory = true, .router_handover = true})),
       heartbeats_(transport::make_socket(context, zmq::socket_type::sub)),
       loop_(context, clock) {
-  frontend_.bind(config_.frontend_endpoint);
-  backend_.bind(config_.backend_endpoint);
+  transport::bind(frontend_, config_.frontend_endpoint);
+  transport::bind(backend_, config_.backend_endpoint);
   heartbeats_.set(zmq::sockopt::subscribe, "");
-  heartbeats_.bind(config_.heartbeats_endpoint);
+  transport::bind(heartbeats_, config_.heartbeats_endpoint);
   frontend_endpoint_ = transport::last_endpoint(frontend_);
   backend_endpoint_ = transport::last_endpoint(backend_);
   heartbeats_endpoint_ = transport::last_endpoint(heartbeats_);

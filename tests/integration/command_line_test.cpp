@@ -151,4 +151,6 @@ TEST_CASE("a port that cannot be bound is a clear error at start, not a hang") {
                            "tcp://127.0.0.1:*", "--heartbeats", "tcp://127.0.0.1:*", "--metrics", "127.0.0.1:0"});
   CHECK(result.exit_code == 1);
   CHECK(result.output.find("cannot start") != std::string::npos);
+  // Issue 9.9: the error names the endpoint, not only "Address already in use".
+  CHECK(result.output.find("tcp://127.0.0.1:" + std::to_string(port)) != std::string::npos);
 }
