@@ -33,6 +33,11 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                     .Help("What the sessions could take: the sum of their maximum powers, in kW")
                     .Register(r)
                     .Add(labels)),
+      min_kw(BuildGauge()
+                 .Name("substation_min_kw")
+                 .Help("The sum of the active sessions' minimum powers, in kW: a new car is admitted while its minimum fits under the limit on top of it")
+                 .Register(r)
+                 .Add(labels)),
       charging(BuildGauge()
                    .Name("substation_sessions")
                    .Help("Active sessions by status: charging (power above 0) or paused")
@@ -140,6 +145,7 @@ void SubstationMetrics::show(const StationTotals& totals, double capacity) {
   utilization.Set(power::utilization(allocated, capacity));
   limit_kw.Set(power::to_kw(totals.limit_w));
   demand_kw.Set(power::to_kw(totals.demand_w));
+  min_kw.Set(power::to_kw(totals.min_w));
   charging.Set(totals.sessions - totals.paused);
   paused.Set(totals.paused);
 }

@@ -36,6 +36,7 @@ struct SubstationMetrics {
   prometheus::Gauge& limit_kw;
   prometheus::Gauge& allocated_kw;
   prometheus::Gauge& demand_kw;
+  prometheus::Gauge& min_kw;
   prometheus::Gauge& charging;
   prometheus::Gauge& paused;
   prometheus::Counter& started;
