@@ -1,56 +1,27 @@
 #include "grid/allocation/policy_registry.h"
 
-#include <functional>
-#include <map>
-#include <stdexcept>
-
 #include "grid/allocation/edf_policy.h"
 #include "grid/allocation/equal_share_policy.h"
 #include "grid/allocation/fcfs_policy.h"
 #include "grid/allocation/llf_policy.h"
+#include "grid/util/named_factories.h"
 
 namespace grid::allocation {
 namespace {
 
-using Factory = std::function<std::unique_ptr<AllocationPolicy>()>;
-using Registry = std::map<std::string, Factory, std::less<>>;
-
-template <class P>
-void add(Registry& registry) {
-  registry.emplace(std::string(P::policy_name), [] { return std::make_unique<P>(); });
-}
-
-const Registry& registry() {
-  static const Registry policies = [] {
-    Registry r;
-    add<EqualSharePolicy>(r);
-    add<FirstComeFirstServedPolicy>(r);
-    add<EarliestDeadlineFirstPolicy>(r);
-    add<LeastLaxityFirstPolicy>(r);
-    return r;
-  }();
+const NamedFactories<AllocationPolicy>& registry() {
+  static const auto policies = NamedFactories<AllocationPolicy>("allocation policy")
+                                   .add<EqualSharePolicy>()
+                                   .add<FirstComeFirstServedPolicy>()
+                                   .add<EarliestDeadlineFirstPolicy>()
+                                   .add<LeastLaxityFirstPolicy>();
   return policies;
 }
 
 }  // namespace
 
-std::unique_ptr<AllocationPolicy> make_policy(std::string_view name) {
-  const auto found = registry().find(name);
-  if (found == registry().end()) {
-    std::string known;
-    for (const auto& entry : registry()) known += (known.empty() ? "" : ", ") + entry.first;
-    throw std::invalid_argument("unknown allocation policy '" + std::string(name) + "' (known: " + known + ")");
-  }
-  return found->second();
-}
+std::unique_ptr<AllocationPolicy> make_policy(std::string_view name) { return registry().make(name); }
 
-const std::vector<std::string>& policy_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> all;
-    for (const auto& entry : registry()) all.push_back(entry.first);
-    return all;
-  }();
-  return names;
-}
+const std::vector<std::string>& policy_names() { return registry().names(); }
 
 }  // namespace grid::allocation
