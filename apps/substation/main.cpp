@@ -36,8 +36,9 @@ int main(int argc, char** argv) {
                                "The balancer's heartbeat endpoint (this substation's PUB connects to it)")
       ->required();
   app.add_option("--allocation", config.allocation,
-                 "How the limit is shared among the sessions: equal-share (water-filling), edf (earliest departure "
-                 "first), llf (least laxity first) or fcfs (first come, first served); higher priorities first in each")
+                 "How the limit is shared among the sessions: llf (least laxity first), edf (earliest departure "
+                 "first), equal-share (water-filling) or fcfs (first come, first served); higher priorities first, "
+                 "and cars a policy does not tell apart (no departure given) share equally")
       ->check(CLI::IsMember(grid::allocation::policy_names()))
       ->capture_default_str();
   app.add_option("--min-power-kw", station.default_min_kw,

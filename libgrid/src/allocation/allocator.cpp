@@ -89,31 +89,30 @@ std::vector<Watts> allocate(const AllocationPolicy& policy, std::span<const Sess
     begin = end;
   }
 
-  // How much: every kept session gets its minimum; the rest of the limit goes class by class,
-  // in order or equally as the policy says.
+  // How much: every kept session gets its minimum; the rest of the limit goes group by group in
+  // policy order (a group: sessions of one class the policy does not tell apart), shared equally
+  // within a group.
   std::vector<Watts> room(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
     if (!on[i]) continue;
     power[i] = sessions[i].min_w;
     room[i] = sessions[i].max_w - sessions[i].min_w;
   }
+  const auto same_group = [&](std::size_t a, std::size_t b) {
+    return sessions[a].priority == sessions[b].priority && !policy.before(sessions[a], sessions[b]) &&
+           !policy.before(sessions[b], sessions[a]);
+  };
   Watts extra = limit_w - minimums;
   std::vector<Watts> given(n, 0);
+  std::vector<std::size_t> members;
   for (std::size_t begin = 0; begin < n && extra > 0;) {
     std::size_t end = begin;
-    std::vector<std::size_t> members;
-    while (end < n && sessions[order[end]].priority == sessions[order[begin]].priority) {
+    members.clear();
+    while (end < n && same_group(order[begin], order[end])) {
       if (on[order[end]]) members.push_back(order[end]);
       ++end;
     }
-    if (policy.sharing() == Sharing::equally) {
-      extra = share_equally(members, room, extra, given);
-    } else {
-      for (const std::size_t member : members) {
-        given[member] = std::min(room[member], extra);
-        extra -= given[member];
-      }
-    }
+    extra = share_equally(members, room, extra, given);
     begin = end;
   }
   for (std::size_t i = 0; i < n; ++i) power[i] += given[i];

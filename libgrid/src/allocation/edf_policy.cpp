@@ -3,7 +3,8 @@
 namespace grid::allocation {
 
 bool EarliestDeadlineFirstPolicy::before(const SessionDemand& a, const SessionDemand& b) const {
-  return a.seconds_to_departure < b.seconds_to_departure;  // infinity (no departure) last
+  // Infinity (no departure) last; cars that do not say when they leave share equally.
+  return a.seconds_to_departure < b.seconds_to_departure;
 }
 
 }  // namespace grid::allocation

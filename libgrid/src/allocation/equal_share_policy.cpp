@@ -2,8 +2,8 @@
 
 namespace grid::allocation {
 
-// Who stays charging when not every minimum fits: those who came first (the allocator's tie-break
-// by arrival does it; no session comes before another on its own account).
+// Nobody comes before anybody: the power is shared equally, and when not every minimum fits the
+// earlier arrivals stay (the allocator's tie-break).
 bool EqualSharePolicy::before(const SessionDemand&, const SessionDemand&) const { return false; }
 
 }  // namespace grid::allocation

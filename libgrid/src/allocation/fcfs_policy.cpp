@@ -2,7 +2,8 @@
 
 namespace grid::allocation {
 
-// Arrival order alone: the allocator breaks every tie by arrival.
-bool FirstComeFirstServedPolicy::before(const SessionDemand&, const SessionDemand&) const { return false; }
+bool FirstComeFirstServedPolicy::before(const SessionDemand& a, const SessionDemand& b) const {
+  return a.arrival < b.arrival;
+}
 
 }  // namespace grid::allocation

@@ -3,7 +3,8 @@
 namespace grid::allocation {
 
 bool LeastLaxityFirstPolicy::before(const SessionDemand& a, const SessionDemand& b) const {
-  return a.laxity_s() < b.laxity_s();  // infinity (no departure) last
+  // Infinity (no departure) last; cars that do not say when they leave share equally.
+  return a.laxity_s() < b.laxity_s();
 }
 
 }  // namespace grid::allocation

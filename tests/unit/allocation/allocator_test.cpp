@@ -152,3 +152,14 @@ TEST_CASE("the registry builds every policy by name and refuses an unknown one")
   CHECK(std::find(policy_names().begin(), policy_names().end(), std::string(default_policy)) != policy_names().end());
   CHECK_THROWS_AS(make_policy("fastest"), std::invalid_argument);
 }
+
+TEST_CASE("cars a policy does not tell apart share equally: no departure given under edf and llf") {
+  // A leaves in an hour; B and C do not say when they leave.
+  const std::vector<SessionDemand> sessions{session(0, 1400, 11000, 3600), session(1, 1400, 11000),
+                                            session(2, 1400, 11000)};
+  for (const char* name : {"edf", "llf"}) {
+    CAPTURE(name);
+    CHECK(allocate(*make_policy(name), sessions, 20'000) == std::vector<Watts>{11000, 4500, 4500});
+  }
+  CHECK(allocate(*make_policy("fcfs"), sessions, 20'000) == std::vector<Watts>{11000, 7600, 1400});
+}

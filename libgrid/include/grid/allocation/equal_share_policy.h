@@ -11,7 +11,6 @@ public:
   static constexpr std::string_view policy_name = "equal-share";
   std::string_view name() const override { return policy_name; }
   bool before(const SessionDemand& a, const SessionDemand& b) const override;
-  Sharing sharing() const override { return Sharing::equally; }
 };
 
 }  // namespace grid::allocation

@@ -11,7 +11,6 @@ public:
   static constexpr std::string_view policy_name = "llf";
   std::string_view name() const override { return policy_name; }
   bool before(const SessionDemand& a, const SessionDemand& b) const override;
-  Sharing sharing() const override { return Sharing::in_order; }
 };
 
 }  // namespace grid::allocation

@@ -1,12 +1,14 @@
 #pragma once
 // How a substation shares its limit among its charging sessions: the allocation policy interface.
 //
-// A policy says two things, within one priority class (higher classes are always served first):
-// - who comes first: the order in which sessions are kept charging when not every minimum fits
-//   under the limit (the rest are paused), and in which the power above the minimums is handed out;
-// - how that power is shared: in order (each session up to its maximum before the next gets any)
-//   or equally (water-filling: equal power, capped by each maximum, raised by what capped sessions
-//   leave).
+// A policy is an order, within one priority class (higher classes are always served first):
+// which session comes before which. The allocator keeps sessions charging in that order while
+// their minimums fit (the rest are paused), then hands out the power above the minimums group by
+// group in that order: each group of sessions the policy does not tell apart gets its share
+// before the next group gets any, and within a group the power is shared equally (water-filling:
+// equal power, capped by each maximum, raised by what capped sessions leave). So a policy that
+// tells nobody apart shares everything equally, and one that orders every session serves them
+// one by one, each up to its maximum.
 // The arithmetic that applies a policy, and keeps every limit, lives once, in allocator.h.
 // Thread-safety: policies are immutable after construction; safe from any thread.
 
@@ -36,16 +38,13 @@ struct SessionDemand {
   double laxity_s() const;
 };
 
-enum class Sharing { in_order, equally };
-
 class AllocationPolicy {
 public:
   virtual ~AllocationPolicy() = default;
   virtual std::string_view name() const = 0;
-  // Within one priority class: does `a` come before `b`? A strict weak order; the allocator breaks
-  // ties by arrival.
+  // Within one priority class: does `a` come before `b`? A strict weak order. Sessions it does not
+  // tell apart share equally; when not every minimum fits, the earlier arrival among them stays.
   virtual bool before(const SessionDemand& a, const SessionDemand& b) const = 0;
-  virtual Sharing sharing() const = 0;
 };
 
 }  // namespace grid::allocation
