@@ -33,6 +33,9 @@ std::string_view differing_field(const proto::ChargeRequest& first, const Charge
   if (first.vehicle_id != again.vehicle_id) return "vehicle_id";
   if (first.power_kw != again.power_kw) return "power_kw";
   if (first.energy_kwh != again.energy_kwh) return "energy_kwh";
+  if (first.min_power_kw != again.min_power_kw) return "min_power_kw";
+  if (first.departs_in_s != again.departs_in_s) return "departs_in_s";
+  if (first.priority != again.priority) return "priority";
   return {};
 }
 
@@ -143,8 +146,13 @@ void BrokerClient::send(Submitted submitted, TimePoint now) {
     known->second.waiters.push_back(std::move(submitted.on_answer));
     return;
   }
-  proto::ChargeRequest request{id, std::move(submitted.input.vehicle_id), submitted.input.power_kw,
-                               submitted.input.energy_kwh};
+  proto::ChargeRequest request{id,
+                               std::move(submitted.input.vehicle_id),
+                               submitted.input.power_kw,
+                               submitted.input.energy_kwh,
+                               submitted.input.min_power_kw,
+                               submitted.input.departs_in_s,
+                               submitted.input.priority};
   if (transport::send_message(dealer_, request) != transport::SendResult::sent) {
     std::size_t suppressed = 0;
     if (log_limit_.allow(suppressed)) {
