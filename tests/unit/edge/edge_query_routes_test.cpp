@@ -1,6 +1,6 @@
 // The edge's smart-charging routes over real HTTP on loopback, against a scripted balancer: each
-// route's 200 and every other status it can answer (404, 503, 504; 401 and 403 for the operator
-// routes), what reaches the balancer, and the handler labels of the metrics.
+// route's 200 and every other status it can answer (404, 503, 504), what reaches the balancer, and the handler labels of the metrics. The operator routes
+// are in edge_limit_routes_test.cpp.
 #include <doctest/doctest.h>
 
 #include <future>
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker_fixtures.h"
-#include "edge_node.h"
+#include "edge_http_fixtures.h"
 #include "support/http_get.h"
 #include "support/wait.h"
 
@@ -21,70 +21,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-constexpr const char* token = "op-token-7f3a";
-
-struct Edge {
-  Edge(zmq::context_t& context, const std::string& balancer, OperatorAuth operators,
-       std::chrono::milliseconds timeout = 5s) {
-    EdgeConfig config;
-    config.listen_host = "127.0.0.1";
-    config.listen_port = 0;
-    config.broker = {.balancer_endpoint = balancer, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms};
-    config.operators = std::move(operators);
-    node = std::make_unique<EdgeNode>(context, config, registry);
-    node->start_http();
-    thread = std::thread([this] { node->run(); });
-  }
-  ~Edge() {
-    node->stop();
-    thread.join();
-    node->stop_http(0ms);
-  }
-  int port() const { return node->port(); }
-
-  metrics::Exposition registry;
-  std::unique_ptr<EdgeNode> node;
-  std::thread thread;
-};
-
-// One request with header lines of the test's choosing (each ending in \r\n), on its own thread.
-std::future<std::optional<HttpReply>> send(int port, const std::string& method, const std::string& target,
-                                           const std::string& headers = "", const std::string& body = "") {
-  return std::async(std::launch::async, [=]() -> std::optional<HttpReply> {
-    const auto exchange = raw_exchange(port, method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
-                                                 headers + "Content-Length: " + std::to_string(body.size()) +
-                                                 "\r\n\r\n" + body);
-    const auto& text = exchange.received;
-    const auto body_at = text.find("\r\n\r\n");
-    if (text.rfind("HTTP/1.1 ", 0) != 0 || body_at == std::string::npos) return std::nullopt;
-    HttpReply reply{std::stoi(text.substr(9, 3)), {}, text.substr(body_at + 4)};
-    std::size_t line = text.find("\r\n") + 2;
-    while (line < body_at) {
-      const auto end = text.find("\r\n", line);
-      const auto colon = text.find(':', line);
-      if (colon < end) {
-        std::string name = text.substr(line, colon - line);
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        reply.headers[name] = text.substr(colon + 2, end - colon - 2);
-      }
-      line = end + 2;
-    }
-    return reply;
-  });
-}
-
-std::string bearer(const std::string& value) { return "Authorization: Bearer " + value + "\r\n"; }
-constexpr const char* json_type = "Content-Type: application/json\r\n";
-
-json body_of(const std::optional<HttpReply>& reply) {
-  REQUIRE(reply);
-  return json::parse(reply->body);
-}
-
-void connect(FakeBalancer& balancer, Edge& edge) {
-  REQUIRE(balancer.serve_until([&] { return edge.node->healthy(); }));
-}
 
 proto::SessionState running_state(const std::string& request_id) {
   proto::SessionState state;
@@ -218,73 +154,6 @@ TEST_CASE("GET /substations: the gathered list as a JSON array; 504 when the bal
   answer = reply.get();
   REQUIRE(answer);
   CHECK(answer->status == 504);
-}
-
-TEST_CASE("the limit endpoints: 403 without a token file, 401 without the right token, then 200, 400, 404, 503") {
-  zmq::context_t context;
-  FakeBalancer balancer(context);
-  {
-    Edge closed(context, balancer.endpoint, OperatorAuth());
-    const auto answer = send(closed.port(), "PUT", "/substations/north/limit", std::string(json_type) + bearer(token),
-                             R"({"limit_kw":80})").get();
-    REQUIRE(answer);
-    CHECK(answer->status == 403);
-  }
-  Edge edge(context, balancer.endpoint, OperatorAuth(std::vector<std::string>{token}));
-  connect(balancer, edge);
-  const std::string limit_body = R"({"limit_kw":80,"duration_s":3600})";
-  for (const std::string& headers : {std::string(json_type), std::string(json_type) + bearer("wrong"),
-                                     std::string(json_type) + "Authorization: Basic b3A6cHc=\r\n",
-                                     std::string(json_type) + bearer(token) + bearer(token)}) {
-    CAPTURE(headers);
-    const auto answer = send(edge.port(), "PUT", "/substations/north/limit", headers, limit_body).get();
-    REQUIRE(answer);
-    CHECK(answer->status == 401);
-    CHECK(answer->headers.at("www-authenticate").rfind("Bearer", 0) == 0);
-  }
-  const auto unauthorized_delete = send(edge.port(), "DELETE", "/substations/north/limit").get();
-  REQUIRE(unauthorized_delete);
-  CHECK(unauthorized_delete->status == 401);
-  CHECK_FALSE(balancer.next(100ms));  // none reached the balancer
-
-  const std::string operator_headers = std::string(json_type) + bearer(token);
-  auto reply = send(edge.port(), "PUT", "/substations/north/limit", operator_headers, limit_body);
-  auto set = balancer.next_of<proto::SetLimit>();
-  CHECK(set.substation_id == "north");
-  CHECK(set.limit_kw == 80);
-  CHECK(set.duration_s == 3600);
-  balancer.answer(proto::LimitAck{set.request_id, "north", true, 80, 100, 3600, ""});
-  auto answer = reply.get();
-  REQUIRE(answer);
-  CHECK(answer->status == 200);
-  CHECK(body_of(answer) ==
-        json{{"substation", "north"}, {"limit_kw", 80.0}, {"capacity_kw", 100.0}, {"expires_in_s", 3600.0}});
-
-  answer = send(edge.port(), "PUT", "/substations/north/limit", operator_headers, R"({"limit_kw":0})").get();
-  REQUIRE(answer);
-  CHECK(answer->status == 400);
-  CHECK(body_of(answer)["error"].get<std::string>().find("limit_kw") != std::string::npos);
-
-  reply = send(edge.port(), "DELETE", "/substations/nowhere/limit", bearer(token));
-  set = balancer.next_of<proto::SetLimit>();
-  CHECK(set.limit_kw == 0);
-  CHECK(set.duration_s == 0);
-  balancer.answer(proto::LimitAck{set.request_id, "nowhere", false, 0, 0, 0, "no substation 'nowhere'"});
-  answer = reply.get();
-  REQUIRE(answer);
-  CHECK(answer->status == 404);
-
-  reply = send(edge.port(), "DELETE", "/substations/north/limit", bearer(token));
-  set = balancer.next_of<proto::SetLimit>();
-  balancer.answer(proto::LimitAck{set.request_id, "north", false, 0, 0, 0, "substation north did not answer"});
-  answer = reply.get();
-  REQUIRE(answer);
-  CHECK(answer->status == 503);
-
-  const auto metrics = http_get(edge.port(), "/metrics");
-  REQUIRE(metrics);
-  CHECK(sample(metrics->body, "edge_http_requests_total{code=\"401\",handler=\"limit\"}") == 5.0);
-  CHECK(sample(metrics->body, "edge_http_requests_total{code=\"200\",handler=\"limit\"}") == 1.0);
 }
 
 TEST_CASE("POST /charge carries the smart-charging fields and answers the allocation, 0 kW as paused") {
