@@ -126,7 +126,7 @@ TEST_CASE("DELETE /sessions/{id} stops the session and answers its final state")
   CHECK_FALSE(body.contains("departs_in_s"));
 }
 
-TEST_CASE("GET /substations: the gathered list as a JSON array; 504 when the balancer does not answer") {
+TEST_CASE("GET /substations: the gathered list as a JSON array, and 504 when the balancer does not answer") {
   zmq::context_t context;
   FakeBalancer balancer(context);
   Edge edge(context, balancer.endpoint, OperatorAuth(), 300ms);

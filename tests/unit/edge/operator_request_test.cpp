@@ -107,7 +107,7 @@ TEST_CASE("operator tokens: disabled without tokens, 401 for missing or wrong, a
   CHECK_THROWS_AS(OperatorAuth(std::vector<std::string>{""}), std::invalid_argument);
 }
 
-TEST_CASE("the token file: one per line, comments and blanks ignored; missing, unreadable or empty stops the start") {
+TEST_CASE("the token file: one per line, comments and blanks ignored, and missing, unreadable or empty stops the start") {
   const TempFile file("# operators of the north feeder\n\n  token-a  \r\n#token-commented\ntoken-b\n");
   const auto auth = OperatorAuth::from_file(file.path);
   CHECK(auth.check("Bearer token-a") == OperatorAuth::Verdict::allowed);
