@@ -79,7 +79,9 @@ http::Response substations_response(const BrokerAnswer& answer) {
                     {"live", info.live},
                     {"ejected", info.ejected},
                     {"capacity_kw", info.capacity_kw},
-                    {"limit_kw", info.limit_kw},
+                    // An operator limit is never 0 (0 clears it): 0 is a substation too old to
+                    // report its limit, whose limit is then its capacity (as in the heartbeat).
+                    {"limit_kw", info.limit_kw > 0 ? info.limit_kw : info.capacity_kw},
                     {"allocated_kw", info.allocated_kw},
                     {"sessions", info.sessions},
                     {"paused_sessions", info.paused_sessions}});

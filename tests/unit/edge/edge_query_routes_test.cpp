@@ -134,7 +134,8 @@ TEST_CASE("GET /substations: the gathered list as a JSON array, and 504 when the
 
   auto reply = send(edge.port(), "GET", "/substations");
   const auto query = balancer.next_of<proto::SubstationsQuery>();
-  proto::SubstationInfo south{query.request_id, 1, 2, "south", false, true, 50, 50, 0, 0, 0};
+  // limit_kw 0: a substation that does not report its limit, which is then its capacity.
+  proto::SubstationInfo south{query.request_id, 1, 2, "south", false, true, 50, 0, 0, 0, 0};
   proto::SubstationInfo north{query.request_id, 0, 2, "north", true, false, 100, 80, 30, 10, 2};
   balancer.answer(south);
   balancer.answer(north);
