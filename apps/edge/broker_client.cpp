@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <system_error>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -33,6 +34,9 @@ std::string_view differing_field(const proto::ChargeRequest& first, const Charge
   if (first.vehicle_id != again.vehicle_id) return "vehicle_id";
   if (first.power_kw != again.power_kw) return "power_kw";
   if (first.energy_kwh != again.energy_kwh) return "energy_kwh";
+  if (first.min_power_kw != again.min_power_kw) return "min_power_kw";
+  if (first.departs_in_s != again.departs_in_s) return "departs_in_s";
+  if (first.priority != again.priority) return "priority";
   return {};
 }
 
@@ -67,7 +71,13 @@ BrokerClient::~BrokerClient() {
   ::close(wakeup_fd_);
 }
 
-void BrokerClient::submit(ChargeInput input, OnAnswer on_answer) {
+void BrokerClient::submit(ChargeInput input, OnAnswer on_answer) { enqueue(std::move(input), std::move(on_answer)); }
+
+void BrokerClient::ask(BrokerQuery query, OnAnswer on_answer) {
+  std::visit([&](auto& asked) { enqueue(std::move(asked), std::move(on_answer)); }, query);
+}
+
+void BrokerClient::enqueue(Work work, OnAnswer on_answer) {
   const TimePoint deadline = clock_.now() + config_.timeout;
   bool wake = false;
   {
@@ -75,7 +85,7 @@ void BrokerClient::submit(ChargeInput input, OnAnswer on_answer) {
     if (!closed_) {
       // One wake-up per batch: the broker drains the whole queue when it wakes.
       wake = queue_.empty();
-      queue_.push_back({std::move(input), std::move(on_answer), deadline});
+      queue_.push_back({std::move(work), std::move(on_answer), deadline});
       on_answer = nullptr;
     }
   }
@@ -130,35 +140,59 @@ void BrokerClient::send(Submitted submitted, TimePoint now) {
     answer(submitted.on_answer, BrokerFailure::timeout);
     return;
   }
-  std::string id = submitted.input.request_id.empty() ? next_request_id() : std::move(submitted.input.request_id);
+  if (auto* input = std::get_if<ChargeInput>(&submitted.work)) {
+    return send_charge(std::move(*input), std::move(submitted.on_answer), submitted.deadline, now);
+  }
+  std::visit(
+      [&](auto& query) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(query)>, ChargeInput>) {
+          query.request_id = next_request_id();
+          std::string id = query.request_id;
+          await(std::move(id), std::move(query), std::move(submitted.on_answer), submitted.deadline, now);
+        }
+      },
+      submitted.work);
+}
+
+void BrokerClient::send_charge(ChargeInput input, OnAnswer on_answer, TimePoint deadline, TimePoint now) {
+  std::string id = input.request_id.empty() ? next_request_id() : std::move(input.request_id);
   if (const auto known = pending_.find(id); known != pending_.end()) {
     // The same Idempotency-Key while the first is in flight: one request, one answer for both,
     // unless it names a different request, which no answer to the first could be right for.
-    if (const auto differs = differing_field(known->second.request, submitted.input); !differs.empty()) {
-      answer(submitted.on_answer,
+    const auto* first = std::get_if<proto::ChargeRequest>(&known->second.request);
+    const auto differs = first ? differing_field(*first, input) : std::string_view("kind");
+    if (!differs.empty()) {
+      answer(on_answer,
              proto::ChargeReply{id, proto::Outcome::conflict, "", "", 0,
                                 fmt::format("Idempotency-Key already used for a different request ({} differs)", differs)});
       return;
     }
-    known->second.waiters.push_back(std::move(submitted.on_answer));
+    known->second.waiters.push_back(std::move(on_answer));
     return;
   }
-  proto::ChargeRequest request{id, std::move(submitted.input.vehicle_id), submitted.input.power_kw,
-                               submitted.input.energy_kwh};
-  if (transport::send_message(dealer_, request) != transport::SendResult::sent) {
+  proto::ChargeRequest request{id,           std::move(input.vehicle_id), input.power_kw,  input.energy_kwh,
+                               input.min_power_kw, input.departs_in_s,   input.priority};
+  await(std::move(id), std::move(request), std::move(on_answer), deadline, now);
+}
+
+void BrokerClient::await(std::string id, Sent request, OnAnswer on_answer, TimePoint deadline, TimePoint now) {
+  const bool sent = std::visit(
+      [&](const auto& message) { return transport::send_message(dealer_, message) == transport::SendResult::sent; },
+      request);
+  if (!sent) {
     std::size_t suppressed = 0;
     if (log_limit_.allow(suppressed)) {
       spdlog::warn("edge: cannot send to the balancer at {}: not connected ({} similar suppressed)",
                    config_.balancer_endpoint, suppressed);
     }
-    answer(submitted.on_answer, BrokerFailure::unreachable);
+    answer(on_answer, BrokerFailure::unreachable);
     return;
   }
-  deadlines_.emplace(submitted.deadline, id);
-  if (config_.retry) retries_.emplace(now + (submitted.deadline - now) / 2, id);
+  deadlines_.emplace(deadline, id);
+  if (config_.retry) retries_.emplace(now + (deadline - now) / 2, id);
   std::vector<OnAnswer> waiters;
-  waiters.push_back(std::move(submitted.on_answer));
-  pending_.emplace(std::move(id), Pending{std::move(waiters), submitted.deadline, std::move(request)});
+  waiters.push_back(std::move(on_answer));
+  pending_.emplace(std::move(id), Pending{std::move(waiters), deadline, std::move(request), {}});
 }
 
 void BrokerClient::on_balancer() {
@@ -169,31 +203,8 @@ void BrokerClient::on_balancer() {
       drop(proto::reason_label(*error));
       continue;
     }
-    auto& message = std::get<proto::Message>(inbound->message);
-    if (auto* reply = std::get_if<proto::ChargeReply>(&message)) {
-      on_reply(std::move(*reply));
-    } else if (const auto* pong = std::get_if<proto::Pong>(&message); pong && pong->nonce >= 1 &&
-                                                                      pong->nonce <= ping_nonce_) {
-      live_substations_ = pong->live_substations;
-      last_pong_ = clock_.now().time_since_epoch().count();
-      metrics_.balancer(true, pong->live_substations);
-    } else {
-      drop(pong ? "unknown_ping" : "unexpected_command");
-    }
+    on_message(std::get<proto::Message>(inbound->message));
   }
-}
-
-void BrokerClient::on_reply(proto::ChargeReply reply) {
-  const auto found = pending_.find(reply.request_id);
-  if (found == pending_.end()) {
-    // Most often the answer to a request already answered 504: too late to be of use.
-    drop("unknown_request");
-    return;
-  }
-  Pending pending = std::move(found->second);
-  deadlines_.erase({pending.deadline, found->first});
-  pending_.erase(found);
-  answer_all(pending, std::move(reply));
 }
 
 std::optional<TimePoint> BrokerClient::on_timers(TimePoint now) {
@@ -209,7 +220,10 @@ std::optional<TimePoint> BrokerClient::on_timers(TimePoint now) {
     const auto found = pending_.find(retries_.begin()->second);
     retries_.erase(retries_.begin());
     if (found == pending_.end()) continue;  // answered meanwhile
-    if (transport::send_message(dealer_, found->second.request) == transport::SendResult::sent) metrics_.retried();
+    const bool sent = std::visit(
+        [&](const auto& message) { return transport::send_message(dealer_, message) == transport::SendResult::sent; },
+        found->second.request);
+    if (sent) metrics_.retried();
   }
   if (now >= next_ping_) {
     // A failed send is fine: no pong means unhealthy, which is the truth.

@@ -1,13 +1,14 @@
 #pragma once
 // The edge's one ZeroMQ thread: it owns a DEALER connected to the balancer frontend, turns
-// submitted charge requests into ChargeRequest messages, matches the ChargeReply that comes
-// back by request id, answers requests past their deadline as timed out, and pings the balancer
-// so /healthz can tell whether it answers.
+// submitted charge requests into ChargeRequest messages and asked queries (a session's state or
+// stop, an operator limit, the substation list) into theirs, matches every answer that comes back
+// by request id (one bookkeeping for all: deadlines, one retry with the same id), answers requests
+// past their deadline as timed out, and pings the balancer so /healthz can tell whether it answers.
 // HTTP threads hand work over through submit(): a mutex-protected queue plus an eventfd that
 // wakes the poll loop, so the socket never leaves its thread and no HTTP thread ever blocks.
-// Thread-safety: submit(), stop(), healthy() and live_substations() from any thread; run() on
-// the one broker thread. Answer callbacks run on the broker thread (or, for a submit() after the
-// loop ended, on the caller's thread), exactly once per submit().
+// Thread-safety: submit(), ask(), stop(), healthy() and live_substations() from any thread; run()
+// on the one broker thread. Answer callbacks run on the broker thread (or, for a submit() or ask()
+// after the loop ended, on the caller's thread), exactly once per submit() or ask().
 
 #include <atomic>
 #include <chrono>
@@ -32,6 +33,7 @@
 #include "grid/transport/poll_loop.h"
 #include "grid/util/clock.h"
 #include "grid/util/logging.h"
+#include "substation_list.h"
 
 namespace grid::edge {
 
@@ -52,8 +54,14 @@ enum class BrokerFailure {
   shutting_down,  // the edge is stopping
 };
 
-using BrokerAnswer = std::variant<proto::ChargeReply, BrokerFailure>;
+// What a request ends with: the answer of its kind (a ChargeReply for submit(); a SessionState,
+// LimitAck or SubstationList for the query asked) or the failure.
+using BrokerAnswer = std::variant<proto::ChargeReply, proto::SessionState, proto::LimitAck, SubstationList, BrokerFailure>;
 using OnAnswer = std::function<void(BrokerAnswer)>;
+
+// A question for the balancer other than a charge. Its request_id is the broker's to set.
+using BrokerQuery = std::variant<proto::SessionQuery, proto::SetLimit, proto::SubstationsQuery>;
+
 
 // The request's fingerprint, compared: the first field in which a request sent again under the
 // same request id differs from the first one sent, or empty when it is the same request. The
@@ -72,6 +80,10 @@ public:
 
   // Queues one request; `on_answer` is called once with the balancer's reply or the failure.
   void submit(ChargeInput input, OnAnswer on_answer);
+  // Queues one query, answered like submit(): with the answer of the query's kind or the failure.
+  // It is sent under a fresh request id and, like a charge, once more under the same id when
+  // unanswered after half the timeout (each is safe to repeat: a stop answers the same final state).
+  void ask(BrokerQuery query, OnAnswer on_answer);
 
   // Runs the loop until stop(); then answers everything still waiting with shutting_down.
   void run();
@@ -83,21 +95,36 @@ public:
   std::uint32_t live_substations() const { return live_substations_.load(); }
 
 private:
+  // What HTTP threads hand over: a charge or a query (no allocation beyond its own strings).
+  using Work = std::variant<ChargeInput, proto::SessionQuery, proto::SetLimit, proto::SubstationsQuery>;
+  // What went to the balancer, kept for the retry and to check an answer's kind.
+  using Sent = std::variant<proto::ChargeRequest, proto::SessionQuery, proto::SetLimit, proto::SubstationsQuery>;
   struct Submitted {
-    ChargeInput input;
+    Work work;
     OnAnswer on_answer;
     TimePoint deadline;
   };
   struct Pending {
     std::vector<OnAnswer> waiters;  // more than one when clients sent the same Idempotency-Key
     TimePoint deadline;
-    proto::ChargeRequest request;   // kept for the retry
+    Sent request;
+    SubstationGathering gathered;  // empty (allocation-free) for everything but a SubstationsQuery
   };
+  using PendingMap = std::unordered_map<std::string, Pending>;
 
+  void enqueue(Work work, OnAnswer on_answer);
   void on_wakeup();
   void send(Submitted submitted, TimePoint now);
+  void send_charge(ChargeInput input, OnAnswer on_answer, TimePoint deadline, TimePoint now);
+  // Sends `request` (its id already `id`) and waits for its answer until `deadline`.
+  void await(std::string id, Sent request, OnAnswer on_answer, TimePoint deadline, TimePoint now);
   void on_balancer();
-  void on_reply(proto::ChargeReply reply);
+  void on_message(proto::Message& message);
+  // The request `request_id` awaiting an answer held in alternative `Kind` of Sent, or end().
+  template <typename Kind>
+  PendingMap::iterator awaiting(const std::string& request_id);
+  void on_substation_info(proto::SubstationInfo info);
+  void resolve(PendingMap::iterator found, const BrokerAnswer& answer);
   std::optional<TimePoint> on_timers(TimePoint now);
   void answer(OnAnswer& on_answer, BrokerAnswer answer);
   void answer_all(Pending& pending, const BrokerAnswer& answer);
@@ -118,7 +145,7 @@ private:
   transport::PollLoop loop_;
   std::string id_prefix_;
   std::uint64_t id_counter_ = 0;
-  std::unordered_map<std::string, Pending> pending_;
+  PendingMap pending_;
   std::set<std::pair<TimePoint, std::string>> deadlines_;  // nearest first
   std::set<std::pair<TimePoint, std::string>> retries_;    // nearest first
   std::uint64_t ping_nonce_ = 0;

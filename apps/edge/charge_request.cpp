@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "grid/power/admission.h"
 #include "grid/proto/codec.h"
 
 namespace grid::edge {
@@ -45,12 +46,40 @@ std::string describe(const nlohmann::detail::exception& error) {
   return std::string(text);
 }
 
-enum class Field { vehicle_id, power_kw, energy_kwh };
+enum class Field { vehicle_id, power_kw, energy_kwh, min_power_kw, departs_in_s, priority };
+
+constexpr std::string_view field_list = "vehicle_id, power_kw, energy_kwh, min_power_kw, departs_in_s, priority";
 
 std::optional<Field> field_named(std::string_view key) {
   if (key == "vehicle_id") return Field::vehicle_id;
   if (key == "power_kw") return Field::power_kw;
   if (key == "energy_kwh") return Field::energy_kwh;
+  if (key == "min_power_kw") return Field::min_power_kw;
+  if (key == "departs_in_s") return Field::departs_in_s;
+  if (key == "priority") return Field::priority;
+  return std::nullopt;
+}
+
+// Why `value` is out of range for numeric `field`, or empty when it is in range. Written so that
+// NaN fails too, although the parser never produces one.
+std::optional<std::string> out_of_range(Field field, double value) {
+  switch (field) {
+    case Field::power_kw:
+    case Field::min_power_kw:
+      // The grid's own floor: a session of microwatts would hold a substation for years (issue 9.1).
+      if (value >= power::min_session_kw && value <= max_power_kw) return std::nullopt;
+      return fmt::format("must be at least {} and at most {}", power::min_session_kw, max_power_kw);
+    case Field::energy_kwh:
+      if (value > 0 && value <= max_energy_kwh) return std::nullopt;
+      return fmt::format("must be greater than 0 and at most {}", max_energy_kwh);
+    case Field::departs_in_s:
+      if (value > 0 && value <= max_departs_in_s) return std::nullopt;
+      return fmt::format("must be greater than 0 and at most {:.0f}", max_departs_in_s);
+    case Field::priority:
+      if (value >= 0 && value <= max_priority && value == std::floor(value)) return std::nullopt;
+      return fmt::format("must be an integer from 0 to {}", max_priority);
+    case Field::vehicle_id: break;
+  }
   return std::nullopt;
 }
 
@@ -66,9 +95,9 @@ public:
 
   bool null() { return wrong_type("null"); }
   bool boolean(bool) { return wrong_type("a boolean"); }
-  bool number_integer(number_integer_t value) { return number(static_cast<double>(value)); }
-  bool number_unsigned(number_unsigned_t value) { return number(static_cast<double>(value)); }
-  bool number_float(number_float_t value, const string_t&) { return number(value); }
+  bool number_integer(number_integer_t value) { return number(static_cast<double>(value), true); }
+  bool number_unsigned(number_unsigned_t value) { return number(static_cast<double>(value), true); }
+  bool number_float(number_float_t value, const string_t&) { return number(value, false); }
   bool string(string_t& value);
   bool binary(binary_t&) { return wrong_type("binary data"); }
   bool start_object(std::size_t) { return container("an object"); }
@@ -94,8 +123,11 @@ private:
   }
   bool container(std::string_view what);
   bool wrong_type(std::string_view what);
-  bool number(double value);
-  std::string_view expected_type() const { return *field_ == Field::vehicle_id ? "a string" : "a number"; }
+  bool number(double value, bool integer);
+  std::string_view expected_type() const {
+    if (*field_ == Field::vehicle_id) return "a string";
+    return *field_ == Field::priority ? "an integer" : "a number";
+  }
 
   bool in_object_ = false;
   bool done_ = false;
@@ -131,19 +163,26 @@ bool ChargeSax::string(string_t& value) {
   return true;
 }
 
-bool ChargeSax::number(double value) {
+bool ChargeSax::number(double value, bool integer) {
   if (!in_object_) return reject("body must be a JSON object");
   if (field_ == Field::vehicle_id) return wrong_type("a number");
-  const bool power = field_ == Field::power_kw;
-  const double max = power ? max_power_kw : max_energy_kwh;
-  // Written so that NaN fails too, although the parser never produces one.
-  if (!(value > 0 && value <= max)) {
+  auto problem = out_of_range(*field_, value);
+  // 1.0 is a priority of one to a reader, but a float to JSON: a priority is written as an integer.
+  if (!problem && *field_ == Field::priority && !integer) problem = out_of_range(Field::priority, 0.5);
+  if (problem) {
     // Not refused yet: the parser hands over "01" as 0 and only then finds the 1, and invalid
     // JSON must be called that, not a number out of range. The next event decides.
-    out_of_range_ = fmt::format("{} must be greater than 0 and at most {}", key_, max);
+    out_of_range_ = fmt::format("{} {}", key_, *problem);
     return true;
   }
-  (power ? input_.power_kw : input_.energy_kwh) = value;
+  switch (*field_) {
+    case Field::power_kw: input_.power_kw = value; break;
+    case Field::energy_kwh: input_.energy_kwh = value; break;
+    case Field::min_power_kw: input_.min_power_kw = value; break;
+    case Field::departs_in_s: input_.departs_in_s = value; break;
+    case Field::priority: input_.priority = static_cast<std::uint32_t>(value); break;
+    case Field::vehicle_id: break;
+  }
   in_value_ = false;
   return true;
 }
@@ -154,8 +193,8 @@ bool ChargeSax::key(string_t& name) {
   field_ = field_named(name);
   // Unknown names are not echoed raw: they may be anything the client sent, up to the body limit.
   if (!field_) {
-    if (name.size() > 64 || !proto::valid_id(name)) return reject("unknown field (expected vehicle_id, power_kw, energy_kwh)");
-    return reject(fmt::format("unknown field '{}' (expected vehicle_id, power_kw, energy_kwh)", name));
+    if (name.size() > 64 || !proto::valid_id(name)) return reject(fmt::format("unknown field (expected {})", field_list));
+    return reject(fmt::format("unknown field '{}' (expected {})", name, field_list));
   }
   key_ = name;
   seen_.insert(std::move(name));
@@ -177,6 +216,10 @@ bool ChargeSax::parse_error(std::size_t position, const std::string&, const nloh
 ChargeParse ChargeSax::result() && {
   if (rejection_) return *rejection_;
   if (!seen_.contains("vehicle_id")) return ChargeRejection{400, "vehicle_id is required"};
+  // A minimum above the maximum could never be allocated: the car would wait paused forever.
+  if (input_.min_power_kw > input_.power_kw) {
+    return ChargeRejection{400, fmt::format("min_power_kw must be at most power_kw ({})", input_.power_kw)};
+  }
   return std::move(input_);
 }
 

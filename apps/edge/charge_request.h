@@ -4,6 +4,7 @@
 // Every rejection carries the HTTP status and a message that names the field at fault.
 // Thread-safety: pure and reentrant.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,12 +20,19 @@ inline constexpr double default_power_kw = 11;
 inline constexpr double max_power_kw = 350;
 inline constexpr double default_energy_kwh = 20;
 inline constexpr double max_energy_kwh = 200;
+// A departure further away than this (about 31 years) is a mistake, not a long stay.
+inline constexpr double max_departs_in_s = 1e9;
+inline constexpr std::uint32_t max_priority = 9;
 
 struct ChargeInput {
   std::string vehicle_id;
   double power_kw = default_power_kw;
   double energy_kwh = default_energy_kwh;
   std::string request_id;  // from the Idempotency-Key header; empty: the broker makes one
+  // Smart charging, optional (after request_id so that older aggregate initialisers still read).
+  double min_power_kw = 0;     // 0: the substation's default minimum
+  double departs_in_s = 0;     // 0: the car stays until full
+  std::uint32_t priority = 0;  // 0-9, higher first
   bool operator==(const ChargeInput&) const = default;
 };
 
@@ -37,8 +45,10 @@ using ChargeParse = std::variant<ChargeInput, ChargeRejection>;
 
 // Accepts `application/json` (any case, optional parameters; a charset other than UTF-8 is
 // refused) with a body that is exactly one JSON object holding "vehicle_id" (required, 1-64
-// printable ASCII), "power_kw" (number in (0, 350], default 11) and "energy_kwh" (number in
-// (0, 200], default 20). Refused with 400: malformed JSON, invalid UTF-8, a top level that is not
+// printable ASCII), "power_kw" (number in [power::min_session_kw, 350], default 11),
+// "energy_kwh" (number in (0, 200], default 20) and the optional "min_power_kw" (number in
+// [power::min_session_kw, power_kw]), "departs_in_s" (number in (0, 1e9]) and "priority" (integer
+// 0-9). Refused with 400: malformed JSON, invalid UTF-8, a top level that is not
 // an object, a wrong type (a numeric string, a boolean, null), a number out of range or not
 // finite, a duplicate key, and any unknown field (a typo such as "power_kW" must not silently
 // become the default power). Nested values are refused where they start, so a deeply nested

@@ -25,14 +25,28 @@ bool append_json_string(std::string& out, std::string_view text) {
 // The charging answer, the one every admitted request gets, written directly: building a JSON
 // object and dumping it cost the broker thread (which answers every request) about half of its
 // instructions per request. Same bytes as the encoder's, keys in its (sorted) order.
+// "charging" when power is allocated now, "paused" when admitted at 0 kW (others hold the limit
+// for now): the words of GET /sessions/{id}.
+std::string_view admitted_status(const proto::ChargeReply& reply) { return reply.power_kw > 0 ? "charging" : "paused"; }
+
 std::optional<http::Response> charging_response(const proto::ChargeReply& reply, std::string_view vehicle_id) {
   std::string body;
-  body.reserve(160);
-  body += R"({"power_kw":)";
+  body.reserve(224);
+  body += '{';
+  if (reply.departs_in_s > 0) {
+    body += R"("departs_in_s":)";
+    body += nlohmann::json(reply.departs_in_s).dump();
+    body += ',';
+  }
+  body += R"("min_power_kw":)";
+  body += nlohmann::json(reply.min_power_kw).dump();
+  body += R"(,"power_kw":)";
   body += nlohmann::json(reply.power_kw).dump();
   body += R"(,"session_id":)";
   if (!append_json_string(body, reply.session_id)) return std::nullopt;
-  body += R"(,"status":"charging","substation":)";
+  body += R"(,"status":")";
+  body += admitted_status(reply);
+  body += R"(","substation":)";
   if (!append_json_string(body, reply.substation_id)) return std::nullopt;
   body += R"(,"vehicle_id":)";
   if (!append_json_string(body, vehicle_id)) return std::nullopt;
@@ -53,23 +67,32 @@ http::Response unavailable_response(std::string_view message, int retry_after_s)
   return response;
 }
 
-http::Response charge_response(const BrokerAnswer& answer, std::string_view vehicle_id) {
-  if (const auto* failure = std::get_if<BrokerFailure>(&answer)) {
-    switch (*failure) {
-      case BrokerFailure::timeout: return json_response(504, {{"error", "balancer timeout"}});
-      case BrokerFailure::unreachable: return json_response(504, {{"error", "balancer unreachable"}});
-      case BrokerFailure::shutting_down: return unavailable_response("edge shutting down", retry_after_busy_s);
-    }
+http::Response failure_response(BrokerFailure failure) {
+  switch (failure) {
+    case BrokerFailure::timeout: return json_response(504, {{"error", "balancer timeout"}});
+    case BrokerFailure::unreachable: return json_response(504, {{"error", "balancer unreachable"}});
+    case BrokerFailure::shutting_down: break;
   }
-  const auto& reply = std::get<proto::ChargeReply>(answer);
+  return unavailable_response("edge shutting down", retry_after_busy_s);
+}
+
+http::Response charge_response(const BrokerAnswer& answer, std::string_view vehicle_id) {
+  if (const auto* failure = std::get_if<BrokerFailure>(&answer)) return failure_response(*failure);
+  const auto* answered = std::get_if<proto::ChargeReply>(&answer);
+  if (!answered) return json_response(502, {{"error", "unexpected answer from the balancer"}});
+  const auto& reply = *answered;
   switch (reply.outcome) {
-    case proto::Outcome::charging:
+    case proto::Outcome::charging: {
       if (auto direct = charging_response(reply, vehicle_id)) return std::move(*direct);
-      return json_response(200, {{"status", "charging"},
-                                 {"vehicle_id", vehicle_id},
-                                 {"session_id", reply.session_id},
-                                 {"substation", reply.substation_id},
-                                 {"power_kw", reply.power_kw}});
+      nlohmann::json body{{"status", admitted_status(reply)},
+                          {"vehicle_id", vehicle_id},
+                          {"session_id", reply.session_id},
+                          {"substation", reply.substation_id},
+                          {"power_kw", reply.power_kw},
+                          {"min_power_kw", reply.min_power_kw}};
+      if (reply.departs_in_s > 0) body["departs_in_s"] = reply.departs_in_s;
+      return json_response(200, body);
+    }
     case proto::Outcome::no_capacity: return unavailable_response("no capacity", retry_after_no_capacity_s);
     case proto::Outcome::busy: return unavailable_response("balancer busy", retry_after_busy_s);
     case proto::Outcome::invalid:

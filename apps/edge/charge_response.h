@@ -19,6 +19,10 @@ inline constexpr int retry_after_busy_s = 1;
 
 http::Response charge_response(const BrokerAnswer& answer, std::string_view vehicle_id);
 
+// What any request hears when the broker link failed: 504 for a timeout or an unreachable
+// balancer, 503 while the edge shuts down.
+http::Response failure_response(BrokerFailure failure);
+
 // 503 {"error": message} with a Retry-After header.
 http::Response unavailable_response(std::string_view message, int retry_after_s);
 

@@ -23,7 +23,8 @@ class EdgeMetrics {
 public:
   // The reasons of edge_messages_dropped_total beyond the codec's, each shown at 0 from the start
   // so dashboards and rate() see a zero rather than no data on a healthy grid.
-  static constexpr std::array node_drop_reasons{"unexpected_command", "unknown_ping", "unknown_request"};
+  static constexpr std::array node_drop_reasons{"unexpected_command", "unknown_ping", "unknown_request",
+                                                 "inconsistent_substation_info"};
 
   explicit EdgeMetrics(prometheus::Registry& registry);
 

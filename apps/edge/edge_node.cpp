@@ -43,14 +43,17 @@ EdgeNode::EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Expositi
       .route("GET", "/metrics", "metrics", [this](const http::Request&, const http::Respond& respond) {
         respond(http::metrics_response(registry_));
       });
+  add_query_routes();
 }
 
 EdgeNode::~EdgeNode() { server_.stop(); }
 
 void EdgeNode::start_http() {
   server_.start();
-  spdlog::info("edge: HTTP on {}:{} ({} threads): POST /charge, GET /healthz, GET /metrics", config_.listen_host,
-               server_.port(), config_.http_threads);
+  spdlog::info("edge: HTTP on {}:{} ({} threads): POST /charge, GET|DELETE /sessions/{{id}}, GET /substations, "
+               "PUT|DELETE /substations/{{id}}/limit (operators: {}), GET /healthz, GET /metrics",
+               config_.listen_host, server_.port(), config_.http_threads,
+               config_.operators.enabled() ? "token file" : "disabled, no --operator-token-file");
 }
 
 void EdgeNode::stop_http(std::chrono::milliseconds grace) {

@@ -1,7 +1,10 @@
 #pragma once
-// grid-edge: the public HTTP API of the grid. POST /charge is checked (charge_request.h), handed
-// to the broker thread (broker_client.h) and answered when the balancer replies; GET /healthz
-// and GET /metrics are served on the same port. The HTTP handler never blocks: it answers a bad
+// grid-edge: the public HTTP API of the grid (docs/http-api.md). POST /charge is checked
+// (charge_request.h), handed to the broker thread (broker_client.h) and answered when the
+// balancer replies; so are the session endpoints (GET and DELETE /sessions/{id}), the substation
+// list (GET /substations) and, for operators with a token (operator_auth.h), the limit endpoints
+// (PUT and DELETE /substations/{id}/limit). GET /healthz and GET /metrics are served on the same
+// port. The HTTP handler never blocks: it answers a bad
 // request at once and otherwise leaves the answer to the broker thread.
 // Thread-safety: construct, start_http(), stop_http() and the destructor from one owner thread;
 // run() on the broker thread; stop(), healthy() and port() from any thread.
@@ -20,6 +23,7 @@
 #include "grid/http/server.h"
 #include "grid/metrics/exposition.h"
 #include "grid/util/clock.h"
+#include "operator_auth.h"
 
 namespace grid::edge {
 
@@ -27,9 +31,11 @@ struct EdgeConfig {
   std::string listen_host = "0.0.0.0";
   std::uint16_t listen_port = 8080;
   int http_threads = 2;
-  // POST /charge requests waiting for the balancer at once; beyond it, 503 at once.
+  // Requests waiting for the balancer at once (charges and queries); beyond it, 503 at once.
   std::size_t max_in_flight = 4096;
   BrokerConfig broker;
+  // Who may set limits; without tokens the operator endpoints answer 403.
+  OperatorAuth operators;
 };
 
 class EdgeNode {
@@ -56,6 +62,13 @@ public:
 
 private:
   void charge(const http::Request& request, http::Respond respond);
+  // The query routes (edge_queries.cpp).
+  void add_query_routes();
+  void session(const http::Request& request, http::Respond respond, bool stop);
+  void substations(http::Respond respond);
+  void limit(const http::Request& request, http::Respond respond, bool clear);
+  // Asks the balancer `query` holding an in-flight slot, answering with `to_response` of the answer.
+  void ask(BrokerQuery query, http::Respond respond, http::Response (*to_response)(const BrokerAnswer&));
   void health(const http::Respond& respond) const;
   // Every answer of every route, observed once by the router.
   void answered(std::string_view handler, int status, Duration elapsed);

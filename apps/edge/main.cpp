@@ -16,15 +16,19 @@ int main(int argc, char** argv) {
   std::string listen = "0.0.0.0:8080";
   std::string log_level = "info";
   int timeout_ms = 2000;
+  std::string operator_token_file;
 
-  CLI::App app{"grid-edge: the grid's HTTP API. POST /charge asks the balancer for a charging session; GET /healthz "
-               "and GET /metrics are served on the same --listen address"};
+  CLI::App app{"grid-edge: the grid's HTTP API. POST /charge asks the balancer for a charging session; GET and "
+               "DELETE /sessions/{id} read or stop one; GET /substations lists the grid; PUT and DELETE "
+               "/substations/{id}/limit set or clear an operator limit (with a token); GET /healthz and GET /metrics "
+               "are served on the same --listen address"};
   grid::app::add_host_port_flag(app, "--listen", listen,
                                 "Where to serve HTTP (HOST:PORT): POST /charge, GET /healthz and GET /metrics");
   grid::app::add_endpoint_flag(app, "--balancer", config.broker.balancer_endpoint,
                                "The balancer's frontend (this edge's DEALER connects to it)");
   app.add_option("--timeout-ms", timeout_ms,
-                 "How long a charge request may wait for the balancer before it is answered 504, in milliseconds")
+                 "How long a request (a charge, a session, the substation list, a limit) may wait for the balancer "
+                 "before it is answered 504, in milliseconds")
       ->check(CLI::Range(1, 600'000))
       ->capture_default_str();
   app.add_option("--max-in-flight", config.max_in_flight,
@@ -34,6 +38,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.http_threads, "HTTP threads (the one ZeroMQ thread comes on top)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_option("--operator-token-file", operator_token_file,
+                 "A file of the bearer tokens accepted for PUT and DELETE /substations/{id}/limit, one per line (blank "
+                 "lines and #-comments ignored); read once at start. Without it the operator endpoints answer 403");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
   config.broker.timeout = std::chrono::milliseconds(timeout_ms);
@@ -44,6 +51,9 @@ int main(int argc, char** argv) {
   grid::setup_logging("edge", log_level);
   grid::block_shutdown_signals();
   try {
+    // A missing, unreadable or empty file stops the start: an operator who configured tokens must
+    // not find the endpoints silently disabled.
+    if (!operator_token_file.empty()) config.operators = grid::edge::OperatorAuth::from_file(operator_token_file);
     zmq::context_t context;
     grid::metrics::Exposition exposition;
     exposition.add(std::make_shared<grid::metrics::ProcessCollector>());

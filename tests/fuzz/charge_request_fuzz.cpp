@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "charge_request.h"
+#include "grid/power/admission.h"
 #include "grid/proto/codec.h"
 
 namespace {
@@ -31,14 +32,27 @@ bool in_range(double value, double max) { return std::isfinite(value) && value >
 
 void check_accepted(const ChargeInput& input, std::string_view content_type, std::string_view body) {
   if (!grid::proto::valid_id(input.vehicle_id)) violated("accepted an invalid vehicle_id");
-  if (!in_range(input.power_kw, grid::edge::max_power_kw)) violated("accepted power_kw out of (0, 350]");
+  if (!in_range(input.power_kw, grid::edge::max_power_kw) || input.power_kw < grid::power::min_session_kw) {
+    violated("accepted power_kw out of [0.1, 350]");
+  }
+  // The smart-charging fields: absent (0) or in range, and a minimum never above the maximum.
+  if (input.min_power_kw != 0 && (input.min_power_kw < grid::power::min_session_kw || input.min_power_kw > input.power_kw)) {
+    violated("accepted min_power_kw out of [0.1, power_kw]");
+  }
+  if (input.departs_in_s != 0 && !in_range(input.departs_in_s, grid::edge::max_departs_in_s)) {
+    violated("accepted departs_in_s out of (0, 1e9]");
+  }
+  if (input.priority > grid::edge::max_priority) violated("accepted priority above 9");
   if (!in_range(input.energy_kwh, grid::edge::max_energy_kwh)) violated("accepted energy_kwh out of (0, 200]");
   if (!grid::edge::is_json_content_type(content_type)) violated("accepted a non-JSON Content-Type");
   // The SAX walk must not be more lenient than the full parser on the same text.
   if (!nlohmann::json::accept(body.begin(), body.end())) violated("accepted a body that is not JSON");
   // The request, written back as JSON the way a client would, reads back the same.
-  const nlohmann::json again = {
+  nlohmann::json again = {
       {"vehicle_id", input.vehicle_id}, {"power_kw", input.power_kw}, {"energy_kwh", input.energy_kwh}};
+  if (input.min_power_kw != 0) again["min_power_kw"] = input.min_power_kw;
+  if (input.departs_in_s != 0) again["departs_in_s"] = input.departs_in_s;
+  if (input.priority != 0) again["priority"] = input.priority;
   const ChargeParse reparsed = grid::edge::parse_charge_request("application/json", again.dump());
   const auto* same = std::get_if<ChargeInput>(&reparsed);
   if (same == nullptr || *same != input) violated("accepted request does not survive a JSON round trip");

@@ -128,6 +128,13 @@ std::vector<Seed> charge_request_seeds() {
       json("deep-object", R"({"vehicle_id":"EV-1","power_kw":11,"energy_kwh":20,"x":)" + std::string(3000, '[') +
                               std::string(3000, ']') + "}"),
       json("not-object", R"(["EV-42",11,20])"),
+      json("valid-smart", R"({"vehicle_id":"EV-42","power_kw":22,"energy_kwh":40,"min_power_kw":4.2,)"
+                          R"("departs_in_s":7200,"priority":3})"),
+      json("power-below-minimum", R"({"vehicle_id":"EV-42","power_kw":1e-20,"energy_kwh":1})"),
+      json("min-above-max", R"({"vehicle_id":"EV-42","power_kw":7,"min_power_kw":7.5})"),
+      json("departs-zero", R"({"vehicle_id":"EV-42","departs_in_s":0})"),
+      json("priority-fraction", R"({"vehicle_id":"EV-42","priority":1.5})"),
+      json("priority-ten", R"({"vehicle_id":"EV-42","priority":10})"),
       json("truncated", R"({"vehicle_id":"EV-42","power_k)"),
       json("trailing-garbage", R"({"vehicle_id":"EV-42","power_kw":11,"energy_kwh":20} x)"),
       json("empty", ""),

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "broker_client.h"
+#include "broker_fixtures.h"
 #include "grid/metrics/exposition.h"
 #include "grid/proto/codec.h"
 #include "grid/transport/sockets.h"
@@ -18,120 +19,8 @@
 using namespace grid;
 using namespace grid::edge;
 using namespace grid::test;
+using namespace grid::edge::testing;
 using namespace std::chrono_literals;
-
-namespace {
-
-// Answers collected from the broker thread, keyed by the vehicle id of the request.
-class Answers {
-public:
-  OnAnswer recorder(const std::string& vehicle) {
-    return [this, vehicle](BrokerAnswer answer) {
-      std::lock_guard lock(mutex_);
-      answers_.emplace(vehicle, std::move(answer));
-    };
-  }
-  std::optional<BrokerAnswer> get(const std::string& vehicle) {
-    std::lock_guard lock(mutex_);
-    const auto found = answers_.find(vehicle);
-    if (found == answers_.end()) return std::nullopt;
-    return found->second;
-  }
-  bool has(const std::string& vehicle) { return get(vehicle).has_value(); }
-  std::size_t size() {
-    std::lock_guard lock(mutex_);
-    return answers_.size();
-  }
-
-private:
-  std::mutex mutex_;
-  std::multimap<std::string, BrokerAnswer> answers_;
-};
-
-// A balancer frontend the test scripts: receives on its own (the test's) thread.
-struct FakeBalancer {
-  explicit FakeBalancer(zmq::context_t& context)
-      : router(transport::make_socket(context, zmq::socket_type::router, {.router_mandatory = true})) {
-    router.bind("tcp://127.0.0.1:*");
-    endpoint = transport::last_endpoint(router);
-  }
-  // The next message that is not a Ping (pings are answered with `live` substations if `pong`).
-  std::optional<std::pair<std::string, proto::Message>> next(std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, 10ms);
-      auto inbound = transport::receive_message(router, true);
-      if (!inbound || !std::holds_alternative<proto::Message>(inbound->message)) continue;
-      auto& message = std::get<proto::Message>(inbound->message);
-      if (const auto* ping = std::get_if<proto::Ping>(&message)) {
-        if (pong) transport::send_message(router, proto::Pong{ping->nonce, live}, inbound->routing_id);
-        continue;
-      }
-      return std::pair{inbound->routing_id, std::move(message)};
-    }
-    return std::nullopt;
-  }
-  proto::ChargeRequest next_request() {
-    auto message = next();
-    REQUIRE(message);
-    auto* request = std::get_if<proto::ChargeRequest>(&message->second);
-    REQUIRE(request);
-    client = message->first;
-    return *request;
-  }
-  void reply(const proto::ChargeReply& reply) { REQUIRE(transport::send_message(router, reply, client) == transport::SendResult::sent); }
-  // Serves pings until `done` holds or the limit runs out.
-  bool serve_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      next(20ms);
-    }
-    return true;
-  }
-
-  zmq::socket_t router;
-  std::string endpoint;
-  std::string client;
-  bool pong = true;
-  std::uint32_t live = 3;
-};
-
-// The broker thread, stopped and joined on destruction.
-struct RunningBroker {
-  RunningBroker(zmq::context_t& context, BrokerConfig config)
-      : metrics(registry.registry()), broker(context, std::move(config), metrics), thread([this] { broker.run(); }) {}
-  ~RunningBroker() { stop(); }
-  void stop() {
-    broker.stop();
-    if (thread.joinable()) thread.join();
-  }
-  std::optional<double> metric(const std::string& series) {
-    return sample(registry.text(), series);
-  }
-
-  metrics::Exposition registry;
-  EdgeMetrics metrics;
-  BrokerClient broker;
-  std::thread thread;
-};
-
-BrokerConfig config_for(const std::string& endpoint, std::chrono::milliseconds timeout = 2s) {
-  return {.balancer_endpoint = endpoint, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms,
-          .id_prefix = 0xabcdef};
-}
-
-const proto::ChargeReply* reply_of(const std::optional<BrokerAnswer>& answer) {
-  return answer ? std::get_if<proto::ChargeReply>(&*answer) : nullptr;
-}
-
-std::optional<BrokerFailure> failure_of(const std::optional<BrokerAnswer>& answer) {
-  if (!answer || !std::holds_alternative<BrokerFailure>(*answer)) return std::nullopt;
-  return std::get<BrokerFailure>(*answer);
-}
-
-}  // namespace
 
 TEST_CASE("replies are matched to their requests by id, in whatever order they come") {
   zmq::context_t context;

@@ -67,6 +67,10 @@ TEST_CASE("every malformed or out-of-range charge request is refused with a stat
       {"power_kw NaN", json_type, R"({"vehicle_id":"EV-1","power_kw":NaN})", 400, "power_kw"},
       {"power_kw Infinity", json_type, R"({"vehicle_id":"EV-1","power_kw":Infinity})", 400, "power_kw"},
       {"power_kw underflows to 0", json_type, R"({"vehicle_id":"EV-1","power_kw":1e-400})", 400, "power_kw"},
+      {"issue 9.1: power_kw tiny but positive", json_type, R"({"vehicle_id":"EV-1","power_kw":1e-20})", 400,
+       "power_kw must be at least 0.1"},
+      {"issue 9.1: power_kw just below 0.1", json_type, R"({"vehicle_id":"EV-1","power_kw":0.0999})", 400,
+       "power_kw must be at least 0.1"},
       {"energy_kwh zero", json_type, R"({"vehicle_id":"EV-1","energy_kwh":0})", 400, "energy_kwh"},
       {"energy_kwh just above 200", json_type, R"({"vehicle_id":"EV-1","energy_kwh":200.0001})", 400, "energy_kwh"},
       {"energy_kwh a string", json_type, R"({"vehicle_id":"EV-1","energy_kwh":"20"})", 400, "energy_kwh must be a number"},
@@ -110,7 +114,7 @@ TEST_CASE("valid charge requests: defaults, bounds included, whitespace, integer
       {"upper bounds exactly", json_type, R"({"vehicle_id":"EV-1","power_kw":350,"energy_kwh":200})", {"EV-1", 350, 200}},
       {"decimals", json_type, R"({"vehicle_id":"EV-1","power_kw":7.4,"energy_kwh":0.5})", {"EV-1", 7.4, 0.5}},
       {"exponent form", json_type, R"({"vehicle_id":"EV-1","power_kw":3.5e2})", {"EV-1", 350, 20}},
-      {"tiny but positive", json_type, R"({"vehicle_id":"EV-1","power_kw":1e-300})", {"EV-1", 1e-300, 20}},
+      {"the grid's minimum power", json_type, R"({"vehicle_id":"EV-1","power_kw":0.1})", {"EV-1", 0.1, 20}},
       {"any order, whitespace", json_type, "\n { \"energy_kwh\" : 10 ,\t\"vehicle_id\" : \"EV 1\" } \n", {"EV 1", 11, 10}},
       {"64-character id", json_type, "{\"vehicle_id\":\"" + std::string(64, 'x') + "\"}", {std::string(64, 'x'), 11, 20}},
       {"escaped ASCII id", json_type, R"({"vehicle_id":"EV\u002d1"})", {"EV-1", 11, 20}},
@@ -162,7 +166,9 @@ TEST_CASE("issue 9.9: a leading zero is invalid JSON, not a number out of range"
     const auto parse = parse_charge_request(json_type, body);
     const auto* rejection = rejection_of(parse);
     REQUIRE(rejection != nullptr);
-    CHECK(rejection->message.find("must be greater than 0") != std::string::npos);
+    CAPTURE(rejection->message);
+    // power_kw's floor is the grid's minimum session power (issue 9.1), energy_kwh's is 0.
+    CHECK(rejection->message.find("and at most") != std::string::npos);
   }
 }
 

@@ -178,7 +178,7 @@ TEST_CASE("each balancer outcome becomes its status, with Retry-After on a 503")
     const auto body = body_of(answer);
     if (charging) {
       CHECK(body == json{{"status", "charging"}, {"vehicle_id", "EV-42"}, {"session_id", "sess-7"},
-                         {"substation", "north"}, {"power_kw", 22.0}});
+                         {"substation", "north"}, {"power_kw", 22.0}, {"min_power_kw", 0.0}});
     } else {
       CHECK(body["error"] == row.error);
     }

@@ -1,0 +1,68 @@
+// The broker thread's side of answers: each message from the balancer is matched by request id
+// to the request waiting for it, checked to be of the kind that request asked for, and resolves
+// it (a SubstationsQuery once every substation has come).
+#include "broker_client.h"
+
+namespace grid::edge {
+
+void BrokerClient::on_message(proto::Message& message) {
+  if (auto* reply = std::get_if<proto::ChargeReply>(&message)) {
+    if (const auto found = awaiting<proto::ChargeRequest>(reply->request_id); found != pending_.end()) {
+      resolve(found, std::move(*reply));
+    }
+  } else if (auto* state = std::get_if<proto::SessionState>(&message)) {
+    if (const auto found = awaiting<proto::SessionQuery>(state->request_id); found != pending_.end()) {
+      resolve(found, std::move(*state));
+    }
+  } else if (auto* ack = std::get_if<proto::LimitAck>(&message)) {
+    if (const auto found = awaiting<proto::SetLimit>(ack->request_id); found != pending_.end()) {
+      resolve(found, std::move(*ack));
+    }
+  } else if (auto* info = std::get_if<proto::SubstationInfo>(&message)) {
+    on_substation_info(std::move(*info));
+  } else if (const auto* pong = std::get_if<proto::Pong>(&message); pong && pong->nonce >= 1 &&
+                                                                    pong->nonce <= ping_nonce_) {
+    live_substations_ = pong->live_substations;
+    last_pong_ = clock_.now().time_since_epoch().count();
+    metrics_.balancer(true, pong->live_substations);
+  } else {
+    drop(pong ? "unknown_ping" : "unexpected_command");
+  }
+}
+
+template <typename Kind>
+BrokerClient::PendingMap::iterator BrokerClient::awaiting(const std::string& request_id) {
+  const auto found = pending_.find(request_id);
+  if (found == pending_.end()) {
+    // Most often the answer to a request already answered 504: too late to be of use.
+    drop("unknown_request");
+  } else if (!std::holds_alternative<Kind>(found->second.request)) {
+    // An answer of another kind than asked for cannot answer this request.
+    drop("unexpected_command");
+    return pending_.end();
+  }
+  return found;
+}
+
+void BrokerClient::on_substation_info(proto::SubstationInfo info) {
+  const auto found = awaiting<proto::SubstationsQuery>(info.request_id);
+  if (found == pending_.end()) return;
+  auto& gathered = found->second.gathered;
+  switch (gathered.add(std::move(info))) {
+    case SubstationGathering::Step::waiting:
+    case SubstationGathering::Step::duplicate: return;
+    case SubstationGathering::Step::inconsistent: return drop("inconsistent_substation_info");
+    case SubstationGathering::Step::complete: break;
+  }
+  SubstationList list = gathered.take();
+  resolve(found, std::move(list));
+}
+
+void BrokerClient::resolve(PendingMap::iterator found, const BrokerAnswer& result) {
+  Pending pending = std::move(found->second);
+  deadlines_.erase({pending.deadline, found->first});
+  pending_.erase(found);
+  answer_all(pending, result);
+}
+
+}  // namespace grid::edge

@@ -1,0 +1,92 @@
+#include "query_response.h"
+
+#include <nlohmann/json.hpp>
+
+#include "charge_response.h"
+
+namespace grid::edge {
+namespace {
+
+// A balancer that answered with the wrong kind disagrees with us about the protocol.
+http::Response unexpected() { return json_response(502, {{"error", "unexpected answer from the balancer"}}); }
+
+bool running(proto::SessionStatus status) {
+  return status == proto::SessionStatus::charging || status == proto::SessionStatus::paused;
+}
+
+}  // namespace
+
+std::string_view status_name(proto::SessionStatus status) {
+  switch (status) {
+    case proto::SessionStatus::charging: return "charging";
+    case proto::SessionStatus::paused: return "paused";
+    case proto::SessionStatus::completed: return "completed";
+    case proto::SessionStatus::departed: return "departed";
+    case proto::SessionStatus::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+nlohmann::json session_json(const proto::SessionState& state) {
+  nlohmann::json body{{"session_id", state.session_id},
+                      {"status", status_name(state.status)},
+                      {"substation", state.substation_id},
+                      {"power_kw", state.power_kw},
+                      {"energy_kwh", state.energy_kwh},
+                      {"energy_delivered_kwh", state.delivered_kwh},
+                      {"min_power_kw", state.min_power_kw},
+                      {"max_power_kw", state.max_power_kw}};
+  // Times that only mean something while the car is plugged in; a finished session has none.
+  if (running(state.status)) {
+    if (state.departs_in_s > 0) body["departs_in_s"] = state.departs_in_s;
+    // Paused: no completion can be promised at 0 kW.
+    if (state.completes_in_s > 0) body["completes_in_s"] = state.completes_in_s;
+  }
+  return body;
+}
+
+http::Response session_response(const BrokerAnswer& answer) {
+  if (const auto* failure = std::get_if<BrokerFailure>(&answer)) return failure_response(*failure);
+  const auto* state = std::get_if<proto::SessionState>(&answer);
+  if (!state) return unexpected();
+  if (state->found) return json_response(200, session_json(*state));
+  if (state->reason.empty()) return json_response(404, {{"error", "no such session"}});
+  return unavailable_response(state->reason, retry_after_busy_s);
+}
+
+http::Response limit_response(const BrokerAnswer& answer) {
+  if (const auto* failure = std::get_if<BrokerFailure>(&answer)) return failure_response(*failure);
+  const auto* ack = std::get_if<proto::LimitAck>(&answer);
+  if (!ack) return unexpected();
+  if (!ack->applied) {
+    if (ack->reason.starts_with("no substation")) return json_response(404, {{"error", ack->reason}});
+    return unavailable_response(ack->reason.empty() ? std::string("limit not applied") : ack->reason,
+                                retry_after_busy_s);
+  }
+  return json_response(200, {{"substation", ack->substation_id},
+                             {"limit_kw", ack->limit_kw},
+                             {"capacity_kw", ack->capacity_kw},
+                             {"expires_in_s", ack->expires_in_s}});
+}
+
+http::Response substations_response(const BrokerAnswer& answer) {
+  if (const auto* failure = std::get_if<BrokerFailure>(&answer)) return failure_response(*failure);
+  const auto* list = std::get_if<SubstationList>(&answer);
+  if (!list) return unexpected();
+  auto body = nlohmann::json::array();
+  for (const auto& info : *list) {
+    body.push_back({{"id", info.substation_id},
+                    {"live", info.live},
+                    {"ejected", info.ejected},
+                    {"capacity_kw", info.capacity_kw},
+                    // An operator limit is never 0 (0 clears it): 0 is a substation too old to
+                    // report its limit, whose limit is then its capacity (as in the heartbeat).
+                    {"limit_kw", info.limit_kw > 0 ? info.limit_kw : info.capacity_kw},
+                    {"allocated_kw", info.allocated_kw},
+                    {"sessions", info.sessions},
+                    {"paused_sessions", info.paused_sessions}});
+  }
+  return json_response(200, body);
+}
+
+}  // namespace grid::edge
