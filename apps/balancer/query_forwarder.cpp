@@ -82,8 +82,9 @@ void QueryForwarder::answer_unanswered(const Pending& pending, std::string reaso
       ack.limit_kw = row->limit_kw;  // what we last heard is in force
       ack.capacity_kw = row->capacity_kw;
     }
-    // An unknown substation is an error for an operator too, but says so (unlike a session).
-    ack.reason = reason.empty() ? fmt::format("substation {} is not known", pending.substation) : std::move(reason);
+    // An unknown substation is an error for an operator too, but says so (unlike a session). The
+    // edge answers 404 to a reason starting "no substation" (docs/protocol.md).
+    ack.reason = reason.empty() ? fmt::format("no substation {} is known", pending.substation) : std::move(reason);
     reply(pending.client, ack);
     return;
   }

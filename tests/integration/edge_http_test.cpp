@@ -176,7 +176,7 @@ TEST_CASE("edge: once the grid is full, 503 with Retry-After") {
   check_no_overload(cluster);
 }
 
-TEST_CASE("edge: a stopped balancer means 504 and /healthz 503; it recovers when the balancer is back") {
+TEST_CASE("edge: a stopped balancer means 504 and /healthz 503, it recovers when the balancer is back") {
   Cluster cluster;
   cluster.start_balancer();
   cluster.add_substation("north", 300);

@@ -131,7 +131,7 @@ TEST_CASE("when every candidate refuses, the answer is no capacity, exactly once
   CHECK(grid.outbox.jobs.size() == 3);
 }
 
-TEST_CASE("a silent substation times out and the request moves on; its late answer is ignored") {
+TEST_CASE("a silent substation times out and the request moves on, its late answer is ignored") {
   Grid grid;
   grid.request("r1");
   REQUIRE(grid.dispatcher.next_deadline() == grid.clock.now() + 500ms);

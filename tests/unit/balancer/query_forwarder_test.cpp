@@ -162,7 +162,7 @@ TEST_CASE("set limit: forwarded and acknowledged, or refused with a reason") {
   CHECK_FALSE(desk.outbox.answer<proto::LimitAck>(1).applied);
   CHECK(desk.outbox.answer<proto::LimitAck>(1).reason == "substation south is not live");
   CHECK(desk.outbox.answer<proto::LimitAck>(1).capacity_kw == 50);
-  CHECK(desk.outbox.answer<proto::LimitAck>(2).reason == "substation west is not known");
+  CHECK(desk.outbox.answer<proto::LimitAck>(2).reason == "no substation west is known");
 
   desk.forwarder.on_set_limit("ops", {"L4", "north", 20, 0});
   desk.clock.advance(500ms);

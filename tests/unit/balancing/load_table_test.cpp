@@ -51,7 +51,7 @@ TEST_CASE("a first heartbeat joins the substation as a live row") {
   CHECK(table.find("south") == nullptr);
 }
 
-TEST_CASE("a newer heartbeat updates the row; an old or repeated one is stale, refreshes nothing") {
+TEST_CASE("a newer heartbeat updates the row, an old or repeated one is stale, refreshes nothing") {
   FakeClock clock;
   LoadTable table(interval, liveness);
   table.on_heartbeat(report("north", 5, 20), clock.now());

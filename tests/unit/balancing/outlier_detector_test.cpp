@@ -10,7 +10,7 @@ namespace {
 const EjectionSettings settings{.consecutive_failures = 3, .base = 10s, .longest = 25s, .max_ejected_percent = 50};
 }
 
-TEST_CASE("three failures in a row eject for the base time; an answer in between resets the run") {
+TEST_CASE("three failures in a row eject for the base time, an answer in between resets the run") {
   FakeClock clock;
   OutlierDetector detector(settings);
   CHECK_FALSE(detector.on_failure("a", clock.now(), 4));
@@ -64,7 +64,7 @@ TEST_CASE("no more than the allowed share of the grid is ejected at once, but on
   CHECK(small.ejected("only"));  // 50% of 1 rounds to 0, but one may always go
 }
 
-TEST_CASE("a restarted substation starts with a clean record; 0 failures disables ejection") {
+TEST_CASE("a restarted substation starts with a clean record, 0 failures disables ejection") {
   FakeClock clock;
   OutlierDetector detector(settings);
   for (int i = 0; i < 3; ++i) detector.on_failure("a", clock.now(), 4);

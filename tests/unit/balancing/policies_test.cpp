@@ -69,7 +69,7 @@ TEST_CASE("least-utilization picks the lowest utilization once the request is pl
   }
 }
 
-TEST_CASE("least-load picks the fewest active sessions; ties by utilization, then id") {
+TEST_CASE("least-load picks the fewest active sessions, ties by utilization, then id") {
   Grid grid;
   grid.join("a", 100, 90, 2);
   grid.join("b", 100, 10, 5);

@@ -36,7 +36,7 @@ TEST_CASE("session ids name the substation and differ across boots") {
   CHECK(a != second.admit(job("a", 11)).session_id);
 }
 
-TEST_CASE("energy is the integral of the allocated power over grid time; a full car completes and frees its power") {
+TEST_CASE("energy is the integral of the allocated power over grid time, a full car completes and frees its power") {
   StationFixture f({.capacity_kw = 20, .time_scale = 3600});  // one grid hour per real second
   REQUIRE(f.admit(job("a", 11, 5)).accepted);   // alone: 11 kW
   REQUIRE(f.admit(job("b", 11, 20)).accepted);  // now 10 + 10 kW
@@ -125,7 +125,7 @@ TEST_CASE("a paused car does not resume before --min-switch-s, and a limit with 
   CHECK(f.station.limit_kw() == 30);
 }
 
-TEST_CASE("a repeated request id gets the same session; a cancelled one is decided afresh") {
+TEST_CASE("a repeated request id gets the same session, a cancelled one is decided afresh") {
   StationFixture f({.capacity_kw = 30});
   const auto first = f.admit(job("same", 11));
   const auto again = f.admit(job("same", 11));
