@@ -15,7 +15,6 @@ int main(int argc, char** argv) {
   grid::edge::EdgeConfig config;
   std::string listen = "0.0.0.0:8080";
   std::string log_level = "info";
-  int timeout_ms = 2000;
   std::string operator_token_file;
 
   CLI::App app{"grid-edge: the grid's HTTP API. POST /charge asks the balancer for a charging session; GET and "
@@ -23,14 +22,13 @@ int main(int argc, char** argv) {
                "/substations/{id}/limit set or clear an operator limit (with a token); GET /healthz and GET /metrics "
                "are served on the same --listen address"};
   grid::app::add_host_port_flag(app, "--listen", listen,
-                                "Where to serve HTTP (HOST:PORT): POST /charge, GET /healthz and GET /metrics");
+                                "Where to serve HTTP (HOST:PORT): the API, GET /healthz and GET /metrics");
   grid::app::add_endpoint_flag(app, "--balancer", config.broker.balancer_endpoint,
                                "The balancer's frontend (this edge's DEALER connects to it)");
-  app.add_option("--timeout-ms", timeout_ms,
-                 "How long a request (a charge, a session, the substation list, a limit) may wait for the balancer "
-                 "before it is answered 504, in milliseconds")
-      ->check(CLI::Range(1, 600'000))
-      ->capture_default_str();
+  grid::app::add_milliseconds_flag(app, "--timeout-ms", config.broker.timeout,
+                                   "How long a request (a charge, a session, the substation list, a limit) may wait "
+                                   "for the balancer before it is answered 504, in milliseconds",
+                                   1, 600'000);
   app.add_option("--max-in-flight", config.max_in_flight,
                  "Charge requests waiting for the balancer at once; beyond it requests are answered 503 at once")
       ->check(CLI::Range(1, 1'000'000))
@@ -43,7 +41,6 @@ int main(int argc, char** argv) {
                  "lines and #-comments ignored); read once at start. Without it the operator endpoints answer 403");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
-  config.broker.timeout = std::chrono::milliseconds(timeout_ms);
   const auto address = grid::parse_host_port(listen);  // checked by the flag
   config.listen_host = address->host;
   config.listen_port = address->port;
