@@ -25,10 +25,12 @@ inline constexpr const char* token = "op-token-7f3a";
 
 struct Edge {
   Edge(zmq::context_t& context, const std::string& balancer, OperatorAuth operators,
-       std::chrono::milliseconds timeout = 5s) {
+       std::chrono::milliseconds timeout = 5s, std::size_t max_in_flight = 100) {
     EdgeConfig config;
     config.listen_host = "127.0.0.1";
     config.listen_port = 0;
+    config.http_threads = 2;
+    config.max_in_flight = max_in_flight;
     config.broker = {.balancer_endpoint = balancer, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms};
     config.operators = std::move(operators);
     node = std::make_unique<EdgeNode>(context, config, registry);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edge_http_fixtures.h"
 #include "edge_node.h"
 #include "grid/transport/sockets.h"
 #include "grid/transport/wire.h"
@@ -53,29 +54,11 @@ struct ScriptedBalancer {
   std::string client;
 };
 
-struct RunningEdge {
+// An edge without operator tokens; max_in_flight and the timeout as each test needs.
+struct RunningEdge : testing::Edge {
   RunningEdge(zmq::context_t& context, const std::string& balancer, std::size_t max_in_flight = 100,
-              std::chrono::milliseconds timeout = 2s) {
-    EdgeConfig config;
-    config.listen_host = "127.0.0.1";
-    config.listen_port = 0;
-    config.http_threads = 2;
-    config.max_in_flight = max_in_flight;
-    config.broker = {.balancer_endpoint = balancer, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms};
-    node = std::make_unique<EdgeNode>(context, config, registry);
-    node->start_http();
-    thread = std::thread([this] { node->run(); });
-  }
-  ~RunningEdge() {
-    node->stop();
-    thread.join();
-    node->stop_http(0ms);
-  }
-  int port() const { return node->port(); }
-
-  metrics::Exposition registry;
-  std::unique_ptr<EdgeNode> node;
-  std::thread thread;
+              std::chrono::milliseconds timeout = 2s)
+      : Edge(context, balancer, OperatorAuth(), timeout, max_in_flight) {}
 };
 
 // A request sent before the edge's DEALER has connected is answered 504 at once (by design), so
