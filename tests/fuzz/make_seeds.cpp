@@ -51,6 +51,16 @@ std::vector<Seed> codec_seeds() {
       {"ping", Ping{99}},
       {"pong", Pong{99, 3}},
       {"cancel-session", CancelSession{"req-1", "north-7"}},
+      {"heartbeat-smart", Heartbeat{"north", 1, 2, 150.0, 30.0, 4, 120.0, 5.6, 44.0, 80.5, 12.5, 1}},
+      {"charge-request-smart", ChargeRequest{"req-4", "EV-7", 11.0, 30.0, 1.4, 7200, 3}},
+      {"job-result-smart", JobResult{9, "req-4", true, "north.0a0b0c0d-1", "", 30.0, 4, 41, 99, 3.5, 1.4}},
+      {"session-query", SessionQuery{"q-1", "north.0a0b0c0d-1", true}},
+      {"session-state", SessionState{"q-1", true, "north.0a0b0c0d-1", SessionStatus::paused, 0.0, 30.0, 12.5, 1.4,
+                                     11.0, 3600, 0, "north", ""}},
+      {"set-limit", SetLimit{"l-1", "north", 80.0, 3600}},
+      {"limit-ack", LimitAck{"l-1", "north", true, 80.0, 150.0, 3600, ""}},
+      {"substations-query", SubstationsQuery{"s-1"}},
+      {"substation-info", SubstationInfo{"s-1", 0, 2, "north", true, false, 150.0, 120.0, 30.0, 4, 1}},
   };
   std::vector<Seed> seeds;
   for (const auto& [name, message] : valid) {
