@@ -20,7 +20,7 @@ constexpr double energy_slack_kwh = 1e-9;
 
 }  // namespace
 
-Station::Station(StationSettings settings, const allocation::AllocationPolicy& policy, TimePoint)
+Station::Station(StationSettings settings, const allocation::AllocationPolicy& policy)
     : settings_(std::move(settings)),
       policy_(policy),
       capacity_w_(power::to_watts(settings_.capacity_kw)),

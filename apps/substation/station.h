@@ -65,7 +65,7 @@ struct Progress {
 
 class Station {
 public:
-  Station(StationSettings settings, const allocation::AllocationPolicy& policy, TimePoint now);
+  Station(StationSettings settings, const allocation::AllocationPolicy& policy);
 
   // Each of these first brings the books up to `now` (energy, ends, limit expiry), then acts, then
   // re-allocates. `progress` receives what the step did.

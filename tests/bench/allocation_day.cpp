@@ -49,8 +49,7 @@ Result replay(const std::vector<Car>& day, double limit_kw, const std::string& p
   const auto policy = allocation::make_policy(policy_name);
   FakeClock clock;
   const TimePoint start = clock.now();
-  substation::Station station({.id = "site", .capacity_kw = limit_kw, .time_scale = 1.0, .boot = 1}, *policy,
-                              clock.now());
+  substation::Station station({.id = "site", .capacity_kw = limit_kw, .time_scale = 1.0, .boot = 1}, *policy);
   Result result;
   substation::Progress progress;
   const auto account = [&] {

@@ -23,7 +23,7 @@ inline proto::ChargeJob job(std::string request_id, double power_kw, double ener
 
 struct StationFixture {
   explicit StationFixture(substation::StationSettings settings, const std::string& policy_name = "equal-share")
-      : policy(allocation::make_policy(policy_name)), station(named(std::move(settings)), *policy, clock.now()) {}
+      : policy(allocation::make_policy(policy_name)), station(named(std::move(settings)), *policy) {}
 
   static substation::StationSettings named(substation::StationSettings settings) {
     if (settings.id.empty()) settings.id = "north";
