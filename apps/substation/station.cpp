@@ -190,7 +190,7 @@ power::Watts Station::min_sum_w() const {
   return sum;
 }
 
-std::optional<TimePoint> Station::next_event() const {
+std::optional<TimePoint> Station::next_event(TimePoint now) const {
   std::optional<TimePoint> next = limit_until_;
   const auto sooner = [&next](TimePoint t) { next = next ? std::min(*next, t) : t; };
   const Duration min_switch = real(settings_.min_switch_s);
@@ -199,8 +199,8 @@ std::optional<TimePoint> Station::next_event() const {
     if (session.charging()) {
       const double grid_hours = session.energy_left_kwh() / power::to_kw(session.power_w);
       sooner(session.settled_at + real(grid_hours * 3600.0));
-    } else {
-      sooner(session.switched_at + min_switch);  // it may resume then
+    } else if (const TimePoint unlocked = session.switched_at + min_switch; unlocked > now) {
+      sooner(unlocked);  // it may resume then
     }
   }
   return next;

@@ -82,9 +82,10 @@ public:
   void set_limit(double limit_kw, double duration_s, TimePoint now, Progress& progress);
   // The control tick: brings the books up to now and re-allocates.
   void advance(TimePoint now, Progress& progress);
-  // The next moment something happens on its own: a session completes or departs, the limit
-  // expires, a paused car may resume.
-  std::optional<TimePoint> next_event() const;
+  // The next moment after `now` something happens on its own: a session completes or departs,
+  // the limit expires, a paused car may resume. (A paused car that may already resume but still
+  // gets nothing waits for the next event or control tick, not for a timer that has passed.)
+  std::optional<TimePoint> next_event(TimePoint now) const;
 
   StationTotals totals(TimePoint now) const;
   const std::string& id() const { return settings_.id; }

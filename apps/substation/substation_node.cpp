@@ -145,7 +145,7 @@ void SubstationNode::reply(const proto::Message& message) {
 
 std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
   Progress progress;
-  const auto event = station_.next_event();
+  const auto event = station_.next_event(now);
   if (now >= next_control_ || (event && now >= *event)) {
     station_.advance(now, progress);
     account(progress);
@@ -158,7 +158,7 @@ std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
     if (next_heartbeat_ <= now) next_heartbeat_ = now + config_.heartbeat_interval;
   }
   TimePoint next = std::min(next_heartbeat_, next_control_);
-  if (const auto upcoming = station_.next_event()) next = std::min(next, *upcoming);
+  if (const auto upcoming = station_.next_event(now)) next = std::min(next, *upcoming);
   return next;
 }
 

@@ -64,7 +64,7 @@ Result replay(const std::vector<Car>& day, double limit_kw, const std::string& p
   const auto run_until = [&](TimePoint until) {
     while (clock.now() < until) {
       TimePoint next = std::min(until, clock.now() + std::chrono::seconds(60));
-      if (const auto event = station.next_event()) next = std::min(next, std::max(*event, clock.now()));
+      if (const auto event = station.next_event(clock.now())) next = std::min(next, *event);
       clock.advance(std::max<Duration>(next - clock.now(), std::chrono::milliseconds(1)));
       station.advance(clock.now(), progress);
       account();

@@ -43,7 +43,7 @@ TEST_CASE("energy is the integral of the allocated power over grid time, a full 
   CHECK(f.state("a").power_kw == 10);
   f.advance(250ms);  // a quarter grid hour: 2.5 kWh each
   CHECK(f.state("a").delivered_kwh == doctest::Approx(2.5));
-  const auto event = f.station.next_event();
+  const auto event = f.station.next_event(f.clock.now());
   REQUIRE(event);
   CHECK(*event == f.clock.now() + 250ms);  // a completes after 2.5 more kWh at 10 kW
   f.clock.advance(250ms);
@@ -188,4 +188,15 @@ TEST_CASE("property: over random arrivals, stops, limits and time the limit, min
       }
     }
   }
+}
+
+TEST_CASE("a paused car that may resume but still has no room sets no timer in the past") {
+  // Otherwise the node's poll loop would wake at once, forever: a busy loop.
+  StationFixture f({.capacity_kw = 30, .time_scale = 60, .min_switch_s = 60});
+  for (int i = 0; i < 3; ++i) REQUIRE(f.admit(job("r" + std::to_string(i), 11, 1000)).accepted);
+  f.station.set_limit(2.9, 0, f.clock.now(), f.progress);  // r2 paused, and stays so
+  f.advance(5s);                                            // long past --min-switch-s
+  REQUIRE(f.state("r2").status == proto::SessionStatus::paused);
+  const auto next = f.station.next_event(f.clock.now());
+  CHECK((!next || *next > f.clock.now()));
 }
