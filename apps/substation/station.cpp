@@ -28,7 +28,11 @@ Station::Station(StationSettings settings, const allocation::AllocationPolicy& p
       ended_(settings_.remembered_sessions) {}
 
 Duration Station::real(double grid_seconds) const {
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(grid_seconds / settings_.time_scale));
+  // Capped at about 30 years: a departure of 1e9 grid seconds at --time-scale 0.001 would not fit
+  // in a steady_clock duration (nanoseconds in 64 bits), and converting it would be undefined.
+  constexpr double longest_s = 1e9;
+  const double seconds = std::min(grid_seconds / settings_.time_scale, longest_s);
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
 }
 
 Admission Station::admit(const proto::ChargeJob& job, TimePoint now, Progress& progress) {

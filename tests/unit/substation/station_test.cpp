@@ -200,3 +200,14 @@ TEST_CASE("a paused car that may resume but still has no room sets no timer in t
   const auto next = f.station.next_event(f.clock.now());
   CHECK((!next || *next > f.clock.now()));
 }
+
+TEST_CASE("the longest departure at the slowest time scale does not overflow the clock") {
+  StationFixture f({.capacity_kw = 30, .time_scale = 0.001});
+  auto far = job("far", 11, 100);
+  far.departs_in_s = 1e9;  // the wire's limit
+  REQUIRE(f.admit(far).accepted);
+  const auto next = f.station.next_event(f.clock.now());
+  REQUIRE(next);
+  CHECK(*next > f.clock.now());
+  CHECK(f.state("far").departs_in_s > 0);
+}
