@@ -192,10 +192,12 @@ bool valid(const SessionQuery& m) { return valid_id(m.request_id) && valid_sessi
 bool valid(const SessionState& m) {
   if (!valid_id(m.request_id)) return false;
   if (!short_text(m.reason, limits::max_reason_bytes) || !optional_id(m.substation_id)) return false;
-  if (!m.found) return optional_session_id(m.session_id);
-  return valid_session_id(m.session_id) && session_kw(m.power_kw) && non_negative_at_most(m.energy_kwh, limits::max_energy_kwh) &&
-         non_negative_at_most(m.delivered_kwh, limits::max_energy_kwh) && session_kw(m.min_power_kw) &&
-         session_kw(m.max_power_kw) && seconds(m.departs_in_s) && seconds(m.completes_in_s);
+  // Every number bounded even when not found: a NaN must not pass as a valid message.
+  const bool numbers = session_kw(m.power_kw) && non_negative_at_most(m.energy_kwh, limits::max_energy_kwh) &&
+                       non_negative_at_most(m.delivered_kwh, limits::max_energy_kwh) && session_kw(m.min_power_kw) &&
+                       session_kw(m.max_power_kw) && seconds(m.departs_in_s) && seconds(m.completes_in_s);
+  if (!numbers) return false;
+  return m.found ? valid_session_id(m.session_id) : optional_session_id(m.session_id);
 }
 bool valid(const SetLimit& m) {
   return valid_id(m.request_id) && valid_id(m.substation_id) && kw(m.limit_kw) && seconds(m.duration_s);
@@ -207,9 +209,13 @@ bool valid(const LimitAck& m) {
 bool valid(const SubstationsQuery& m) { return valid_id(m.request_id); }
 bool valid(const SubstationInfo& m) {
   if (!valid_id(m.request_id) || m.index > m.total || m.total > limits::max_substations) return false;
+  // Every number bounded even in the empty answer: a NaN must not pass as a valid message.
+  if (!kw(m.capacity_kw) || !kw(m.limit_kw) || !kw(m.allocated_kw) || m.sessions > limits::max_active_sessions ||
+      m.paused_sessions > m.sessions) {
+    return false;
+  }
   if (m.total == 0) return m.substation_id.empty();
-  return m.index < m.total && valid_id(m.substation_id) && kw(m.capacity_kw) && kw(m.limit_kw) &&
-         kw(m.allocated_kw) && m.sessions <= limits::max_active_sessions && m.paused_sessions <= m.sessions;
+  return m.index < m.total && valid_id(m.substation_id);
 }
 
 // How bodies grow (docs/protocol.md, "Growing the protocol"): a field is only ever appended, and

@@ -204,3 +204,13 @@ TEST_CASE("issue 10.8: a body with fields appended by a newer peer decodes, the 
   huge.append(17, '\x01');
   CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::ping), huge)) == DecodeError::malformed);
 }
+
+TEST_CASE("a not-found SessionState or an empty SubstationInfo still has bounded numbers (found by fuzzing)") {
+  const double nan = std::nan("");
+  CHECK(std::holds_alternative<DecodeError>(
+      round_trip(SessionState{"q", false, "", SessionStatus::charging, nan, 0, 0, 0, 0, 0, 0, "", ""})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(SessionState{"q", false, "", SessionStatus::charging, 0, 0, 0,
+                                                                    0, 0, -1, 0, "", ""})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(SubstationInfo{"s", 0, 0, "", false, false, nan, 0, 0, 0, 0})));
+  CHECK(std::holds_alternative<Message>(round_trip(SubstationInfo{"s", 0, 0, "", false, false, 0, 0, 0, 0, 0})));
+}
