@@ -22,6 +22,35 @@ std::optional<double> parse_number(std::string_view text) {
   return value;
 }
 
+// Trace replay: the sessions, their times and sizes come from the file, so the rush-hour flags
+// that would say otherwise are refused next to --trace rather than silently ignored.
+void add_trace_flags(CLI::App& app, LoadgenConfig& config) {
+  auto* trace = app.add_option("--trace", config.trace_path,
+                               "Replay the sessions of this CSV (arrival_s,departure_s,energy_kwh,max_power_kw"
+                               "[,min_power_kw][,priority][,vehicle_id]) through the edge: each car asks at its "
+                               "arrival and unplugs (DELETE /sessions/ID) at its departure; the summary adds energy "
+                               "delivered, demand met, peaks and limit violations. Needs an http:// target");
+  for (const char* name : {"--vehicles", "--rate", "--ramp-s", "--power-kw", "--energy-kwh", "--seed"}) {
+    trace->excludes(app.get_option(name));
+  }
+  app.add_option("--time-scale", config.time_scale,
+                 "Trace seconds per real second; give the substations the same --time-scale")
+      ->check(app::finite_range(0.001, 1e6))
+      ->capture_default_str()
+      ->needs(trace);
+  app.add_option_function<int>(
+         "--sample-ms", [&config](int ms) { config.sample_interval = std::chrono::milliseconds(ms); },
+         "During a replay, look at the grid (GET /substations) this often, in real milliseconds: the time series "
+         "of the report and the limit check")
+      ->check(CLI::Range(10, 60'000))
+      ->default_str(std::to_string(config.sample_interval.count()))
+      ->needs(trace);
+  app.add_option("--report", config.report_path,
+                 "Also write a self-contained HTML report (charts of power against limits, sessions, latency, "
+                 "spread, and the summary) to this file")
+      ->needs(trace);
+}
+
 }  // namespace
 
 std::string Target::text() const {
@@ -127,6 +156,7 @@ void add_loadgen_flags(CLI::App& app, LoadgenConfig& config) {
   app.add_option("--seed", config.seed, "Seed of the open-loop arrival times, so a run can be repeated")
       ->capture_default_str();
   app.add_option("--json", config.json_path, "Also write the summary as JSON to this file");
+  add_trace_flags(app, config);
   grid::app::add_log_level_flag(app, config.log_level);
   app.add_flag("--quiet", config.quiet, "Print no summary on stdout (use with --json)");
 }

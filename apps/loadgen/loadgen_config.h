@@ -41,6 +41,11 @@ struct LoadgenConfig {
   std::map<std::string, double> capacities;  // substation id -> kW, weights the imbalance figure
   std::uint64_t seed = 1;        // open-loop arrival times
   std::string json_path;         // empty: no JSON file
+  // Trace replay (--trace): the sessions come from a CSV instead of the rush-hour flags above.
+  std::string trace_path;        // empty: a rush hour
+  double time_scale = 1;         // grid (trace) seconds per real second, as the substations run
+  std::chrono::milliseconds sample_interval{250};  // how often a replay looks at the grid
+  std::string report_path;       // empty: no HTML report
   std::string log_level = "warn";
   bool quiet = false;
 };

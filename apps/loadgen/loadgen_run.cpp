@@ -11,6 +11,8 @@
 
 #include "driver.h"
 #include "summary.h"
+#include "trace_replay.h"
+#include "trace_run.h"
 
 namespace grid::loadgen {
 namespace {
@@ -60,8 +62,13 @@ bool write_json(const std::string& path, const nlohmann::json& json) {
 
 }  // namespace
 
-std::string describe(const LoadgenConfig& config) {
+std::string describe(const LoadgenConfig& config, const Trace* trace) {
   const bool http = config.target.mode == Target::Mode::http;
+  if (trace) {
+    return fmt::format("trace {} ({} sessions over {:.1f} h) to {}, time scale {:g}, {} connections", trace->source,
+                       trace->sessions.size(), trace->end_s() / 3600, config.target.text(), config.time_scale,
+                       config.concurrency);
+  }
   std::string text = fmt::format("{} vehicles to {} ({}), {} in flight at most, ", config.vehicles,
                                  config.target.text(), http ? "HTTP through the edge" : "ZeroMQ to the balancer",
                                  config.concurrency);
@@ -72,9 +79,29 @@ std::string describe(const LoadgenConfig& config) {
 }
 
 int run_loadgen(const LoadgenConfig& config) {
+  std::optional<Trace> trace;
+  if (!config.trace_path.empty()) {
+    if (config.target.mode != Target::Mode::http) {
+      spdlog::error("--trace replays through an edge: give an http:// target (a ZeroMQ replay is not built)");
+      return 2;
+    }
+    try {
+      trace = load_trace(config.trace_path);
+    } catch (const TraceError& error) {
+      spdlog::error("bad trace: {}", error.what());
+      return 2;
+    }
+  }
   std::unique_ptr<Driver> driver;
+  TraceReplay* replay = nullptr;
   try {
-    driver = make_driver(config);
+    if (trace) {
+      auto made = make_trace_replay(config, *trace);
+      replay = made.get();
+      driver = std::move(made);
+    } else {
+      driver = make_driver(config);
+    }
   } catch (const std::exception& error) {
     spdlog::error("cannot start: {}", error.what());
     return 1;
@@ -86,21 +113,41 @@ int run_loadgen(const LoadgenConfig& config) {
     tally = driver->run();
     signal = watcher.signal();
   }
-  const Summary summary = summarize(tally, config.capacities);
+  std::optional<TraceSummary> trace_summary;
+  auto capacities = config.capacities;
+  if (replay) {
+    trace_summary = summarize_trace(replay->trace_tally());
+    // A replay saw every substation's capacity: the spread is weighed by it unless told otherwise.
+    if (capacities.empty()) {
+      for (const auto& substation : trace_summary->substations) {
+        if (substation.capacity_kw > 0) capacities[substation.id] = substation.capacity_kw;
+      }
+    }
+  }
+  const Summary summary = summarize(tally, capacities);
   int code = exit_code(summary);
   if (!config.json_path.empty()) {
     auto json = to_json(summary);
     json["target"] = config.target.text();
     json["mode"] = config.target.mode == Target::Mode::http ? "http" : "zmq";
+    if (trace_summary) json["trace"] = to_json(*trace_summary);
     if (!write_json(config.json_path, json)) {
       spdlog::error("cannot write the JSON summary to {}", config.json_path);
       code = 1;
     }
   }
+  if (replay && !config.report_path.empty() &&
+      !write_trace_report(config, *trace, replay->trace_tally(), *trace_summary, tally)) {
+    spdlog::error("cannot write the report to {}", config.report_path);
+    code = 1;
+  }
   if (!config.quiet) {
-    std::fputs(format_summary(summary, describe(config)).c_str(), stdout);
+    std::string text = format_summary(summary, describe(config, trace ? &*trace : nullptr));
+    if (trace_summary) text += format_trace_summary(*trace_summary);
+    std::fputs(text.c_str(), stdout);
     std::fflush(stdout);
   }
+  if (trace_summary && trace_summary->limit_violations > 0) code = 1;
   return tally.interrupted && signal != 0 ? 128 + signal : code;
 }
 

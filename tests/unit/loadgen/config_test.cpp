@@ -106,3 +106,22 @@ TEST_CASE("bad flags are refused") {
     CHECK_THROWS_AS(parse(args), CLI::ParseError);
   }
 }
+
+TEST_CASE("trace flags: --trace refuses the rush-hour flags, the replay flags need --trace") {
+  const auto config = parse({"--target", "http://127.0.0.1:8080", "--trace", "day.csv", "--time-scale", "600",
+                             "--sample-ms", "100", "--report", "r.html"});
+  CHECK(config.trace_path == "day.csv");
+  CHECK(config.time_scale == 600);
+  CHECK(config.sample_interval == std::chrono::milliseconds(100));
+  CHECK(config.report_path == "r.html");
+  for (const char* flag : {"--vehicles", "--rate", "--ramp-s", "--power-kw", "--energy-kwh", "--seed"}) {
+    CAPTURE(flag);
+    CHECK_THROWS_AS(parse({"--target", "http://127.0.0.1:8080", "--trace", "day.csv", flag, "5"}), CLI::ExcludesError);
+  }
+  for (const char* flag : {"--time-scale", "--sample-ms", "--report"}) {
+    CAPTURE(flag);
+    CHECK_THROWS_AS(parse({"--target", "http://127.0.0.1:8080", flag, "100"}), CLI::RequiresError);
+  }
+  CHECK_THROWS(parse({"--target", "http://127.0.0.1:8080", "--trace", "d.csv", "--time-scale", "0"}));
+  CHECK_THROWS(parse({"--target", "http://127.0.0.1:8080", "--trace", "d.csv", "--sample-ms", "5"}));
+}

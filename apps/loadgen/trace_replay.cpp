@@ -1,0 +1,240 @@
+#include "trace_replay.h"
+
+#include <atomic>
+#include <queue>
+#include <random>
+
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "http_pool.h"
+
+namespace grid::loadgen {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using Fate = SessionFate::Admission;
+
+// A charge request that got no answer is asked again with the same Idempotency-Key, so the grid
+// admits it at most once; an unplugging that got none is asked again after a short pause.
+constexpr int charge_attempts = 3;
+constexpr int unplug_attempts = 4;
+constexpr auto unplug_retry_pause = std::chrono::milliseconds(200);
+
+std::string run_prefix() {
+  std::random_device device;
+  return fmt::format("{:08x}", std::uniform_int_distribution<std::uint32_t>()(device));
+}
+
+class HttpTraceReplay final : public TraceReplay {
+public:
+  HttpTraceReplay(const LoadgenConfig& config, const Trace& trace)
+      : config_(config),
+        trace_(trace),
+        io_(1),
+        timer_(io_),
+        pool_(io_, config.target.host, config.target.port, config.concurrency, config.timeout),
+        key_prefix_(run_prefix()),
+        attempts_(trace.sessions.size(), 0) {
+    tally_.planned = trace.sessions.size();
+    for (const auto& session : trace.sessions) trace_tally_.sessions.push_back({.requested_kwh = session.energy_kwh});
+  }
+
+  RunTally run() override {
+    start_ = last_finish_ = Clock::now();
+    next_sample_ = start_;
+    wake();
+    if (!stopped_) io_.run();
+    tally_.wall_s = std::chrono::duration<double>(last_finish_ - start_).count();
+    tally_.interrupted = stopped_.load();
+    return tally_;
+  }
+
+  void stop() override {
+    stopped_ = true;
+    io_.stop();
+  }
+
+  const TraceTally& trace_tally() const override { return trace_tally_; }
+
+private:
+  Clock::time_point at(double trace_s) const {
+    return start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(trace_s / config_.time_scale));
+  }
+  double trace_now(Clock::time_point now) const {
+    return std::chrono::duration<double>(now - start_).count() * config_.time_scale;
+  }
+  bool finished() const { return next_arrival_ == trace_.sessions.size() && departures_.empty() && outstanding_ == 0; }
+
+  // Does everything due by now, then sleeps until the next thing is due.
+  void wake() {
+    const auto now = Clock::now();
+    while (next_arrival_ < trace_.sessions.size() && at(trace_.sessions[next_arrival_].arrival_s) <= now) {
+      const double lag = std::chrono::duration<double, std::milli>(now - at(trace_.sessions[next_arrival_].arrival_s)).count();
+      trace_tally_.max_arrival_lag_ms = std::max(trace_tally_.max_arrival_lag_ms, lag);
+      charge(next_arrival_++);
+    }
+    while (!departures_.empty() && departures_.top().first <= now) {
+      const std::size_t index = departures_.top().second;
+      departures_.pop();
+      unplug(index);
+    }
+    if (finished()) {
+      if (!sampling_) sample(true);  // the grid after the last car left; the run ends with it
+      timer_.cancel();
+      return;
+    }
+    if (now >= next_sample_ && !sampling_) sample(false);
+    auto next = next_sample_;
+    if (next_arrival_ < trace_.sessions.size()) next = std::min(next, at(trace_.sessions[next_arrival_].arrival_s));
+    if (!departures_.empty()) next = std::min(next, departures_.top().first);
+    timer_.expires_at(next);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) wake();
+    });
+  }
+
+  void charge(std::size_t index) {
+    const auto& session = trace_.sessions[index];
+    nlohmann::json body{{"vehicle_id", session.vehicle_id},
+                        {"power_kw", session.max_power_kw},
+                        {"energy_kwh", session.energy_kwh},
+                        {"departs_in_s", session.stay_s()}};
+    if (session.min_power_kw) body["min_power_kw"] = *session.min_power_kw;
+    if (session.priority) body["priority"] = *session.priority;
+    ++outstanding_;
+    ++attempts_[index];
+    pool_.submit({"POST", "/charge", body.dump(), {{"Idempotency-Key", fmt::format("{}-{}", key_prefix_, index)}},
+                  [this, index](const HttpAnswer& answer) { charged(index, answer); }});
+  }
+
+  void charged(std::size_t index, const HttpAnswer& answer) {
+    --outstanding_;
+    last_finish_ = Clock::now();
+    auto& fate = trace_tally_.sessions[index];
+    const auto& session = trace_.sessions[index];
+    if (answer.status == 200) {
+      const auto body = nlohmann::json::parse(answer.body, nullptr, false);
+      if (body.is_object() && body.value("session_id", "") != "" && body.value("substation", "") != "") {
+        fate.admission = Fate::admitted;
+        fate.session_id = body["session_id"].get<std::string>();
+        fate.substation = body["substation"].get<std::string>();
+        tally_.record(RequestOutcome::charging, answer.latency_ms, fate.substation);
+        departures_.emplace(std::max(at(session.departure_s), last_finish_), index);
+      } else {
+        problems_.warn("{} (line {}): 200 without a session: {:.200}", session.vehicle_id, session.line, answer.body);
+        fate.admission = Fate::failed;
+        tally_.record(RequestOutcome::error, answer.latency_ms);
+      }
+    } else if (answer.status == 503) {
+      fate.admission = Fate::refused;
+      tally_.record(RequestOutcome::no_capacity, answer.latency_ms);
+    } else if ((answer.status == 0 || answer.status == 504) && attempts_[index] < charge_attempts &&
+               last_finish_ < at(session.departure_s)) {
+      problems_.warn("{} (line {}): {}, asking again", session.vehicle_id, session.line,
+                     answer.status ? "HTTP 504" : answer.error);
+      charge(index);
+    } else {
+      const bool timeout = answer.timed_out || answer.status == 504;
+      problems_.warn("{} (line {}): {}: {:.200}", session.vehicle_id, session.line,
+                     answer.status ? fmt::format("HTTP {}", answer.status) : answer.error, answer.body);
+      fate.admission = Fate::failed;
+      tally_.record(timeout ? RequestOutcome::timeout : RequestOutcome::error,
+                    answer.status ? std::optional(answer.latency_ms) : std::nullopt);
+    }
+    wake();
+  }
+
+  // The car leaves: its session is stopped (if the grid has not ended it already) and the answer
+  // says how much energy it got.
+  void unplug(std::size_t index) {
+    ++outstanding_;
+    ++unplugs_[index];
+    const auto& fate = trace_tally_.sessions[index];
+    pool_.submit({"DELETE", "/sessions/" + fate.session_id, "", {},
+                  [this, index](const HttpAnswer& answer) { unplugged(index, answer); }});
+  }
+
+  void unplugged(std::size_t index, const HttpAnswer& answer) {
+    --outstanding_;
+    last_finish_ = Clock::now();
+    auto& fate = trace_tally_.sessions[index];
+    if (answer.status == 200) {
+      const auto body = nlohmann::json::parse(answer.body, nullptr, false);
+      const auto delivered = body.is_object() ? body.find("energy_delivered_kwh") : body.end();
+      if (body.is_object() && delivered != body.end() && delivered->is_number()) {
+        fate.delivered_kwh = delivered->get<double>();
+        fate.final_status = body.value("status", "");
+      } else {
+        problems_.warn("{}: unplugging answered without the energy: {:.200}", fate.session_id, answer.body);
+      }
+    } else if (answer.status != 404 && unplugs_[index] < unplug_attempts) {
+      departures_.emplace(last_finish_ + unplug_retry_pause, index);
+    } else {
+      problems_.warn("{}: unplugging failed ({}), its energy stays unknown", fate.session_id,
+                     answer.status ? fmt::format("HTTP {}", answer.status) : answer.error);
+    }
+    wake();
+  }
+
+  void sample(bool last) {
+    sampling_ = true;
+    const auto asked_at = Clock::now();
+    next_sample_ = asked_at + config_.sample_interval;
+    pool_.submit({"GET", "/substations", "", {}, [this, asked_at, last](const HttpAnswer& answer) {
+                    sampling_ = false;
+                    if (answer.status == 200) record_snapshot(trace_now(asked_at), answer.body);
+                    if (!last) wake();
+                  }});
+  }
+
+  void record_snapshot(double trace_s, const std::string& text) {
+    const auto body = nlohmann::json::parse(text, nullptr, false);
+    if (!body.is_array()) return;
+    GridSnapshot snapshot{.trace_s = trace_s, .substations = {}};
+    for (const auto& item : body) {
+      if (!item.is_object()) continue;
+      const auto sessions = item.value("sessions", std::size_t{0});
+      const auto paused = std::min(sessions, item.value("paused_sessions", std::size_t{0}));
+      snapshot.substations.push_back({.id = item.value("id", ""),
+                                      .live = item.value("live", false),
+                                      .allocated_kw = item.value("allocated_kw", 0.0),
+                                      .limit_kw = item.value("limit_kw", 0.0),
+                                      .capacity_kw = item.value("capacity_kw", 0.0),
+                                      .charging = sessions - paused,
+                                      .paused = paused});
+    }
+    trace_tally_.snapshots.push_back(std::move(snapshot));
+  }
+
+  LoadgenConfig config_;
+  const Trace& trace_;
+  asio::io_context io_;
+  asio::steady_timer timer_;
+  HttpPool pool_;
+  std::string key_prefix_;
+  std::vector<int> attempts_;
+  std::map<std::size_t, int> unplugs_;
+  Clock::time_point start_;
+  Clock::time_point last_finish_;
+  Clock::time_point next_sample_;
+  std::size_t next_arrival_ = 0;
+  std::size_t outstanding_ = 0;  // charge and unplug requests unanswered
+  bool sampling_ = false;
+  using Due = std::pair<Clock::time_point, std::size_t>;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> departures_;
+  RunTally tally_;
+  TraceTally trace_tally_;
+  std::atomic<bool> stopped_{false};
+  ProblemLog problems_;
+};
+
+}  // namespace
+
+std::unique_ptr<TraceReplay> make_trace_replay(const LoadgenConfig& config, const Trace& trace) {
+  return std::make_unique<HttpTraceReplay>(config, trace);
+}
+
+}  // namespace grid::loadgen
