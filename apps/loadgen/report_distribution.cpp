@@ -42,8 +42,12 @@ Histogram histogram_of(const std::vector<double>& latencies_ms) {
 }
 
 std::string display_id(const std::string& id) {
-  // Long ids would run into the bars; the full id is in each bar's tooltip.
-  return id.size() <= 14 ? id : id.substr(0, 13) + "~";
+  // Long ids would run into the bars; the full id is in each bar's tooltip. The cut never splits a
+  // UTF-8 character (continuation bytes are 10xxxxxx).
+  if (id.size() <= 14) return id;
+  std::size_t cut = 13;
+  while (cut > 0 && (static_cast<unsigned char>(id[cut]) & 0xC0) == 0x80) --cut;
+  return id.substr(0, cut) + "~";
 }
 
 // The rows to draw: all of them, or those furthest from their fair share, kept in id order.

@@ -120,6 +120,14 @@ TEST_CASE("substation ids, the title, the description and summary rows are escap
   CHECK(html.find("<th>&lt;i&gt;</th><td>1 &amp; 2</td>") != std::string::npos);
 }
 
+TEST_CASE("a long substation id is shortened in the spread chart without splitting a UTF-8 character") {
+  RunReport report = small_run();
+  report.spread[0].id = "Umspannwerk-\xc3\xbc-nord";  // the 2-byte ü straddles the 13-byte cut
+  const std::string spread = chart_of(render_report(report), "data-chart=\"spread\"");
+  CHECK(spread.find(">Umspannwerk-~</text>") != std::string::npos);
+  CHECK(spread.find("Umspannwerk-\xc3\xbc-nord: ") != std::string::npos);  // whole in the tooltip
+}
+
 TEST_CASE("an empty run renders no-data notes instead of charts") {
   const std::string html = render_report(RunReport{});
   CHECK(html.find("<svg") == std::string::npos);
