@@ -59,7 +59,7 @@ int free_port_block() {
 
 }  // namespace
 
-TEST_CASE("scripts/demo --short: a rush hour through the edge, the summary, every node stopped") {
+TEST_CASE("scripts/demo --short: a rush-hour trace through the edge, the summary and report, every node stopped") {
   // The binaries live in <build>/apps/<node>/grid-<node>; the demo finds them from <build>.
   const auto build_dir = std::filesystem::path(GRID_BALANCER_BIN).parent_path().parent_path().parent_path();
   int exit_code = -1;
@@ -76,8 +76,9 @@ TEST_CASE("scripts/demo --short: a rush hour through the edge, the summary, ever
   }
   INFO(log);
   CHECK(exit_code == 0);
-  for (const char* part : {"grid ready", "grid-loadgen: 60 vehicles", "outcomes     charging", "throughput",
-                           "imbalance", "/metrics", "stopped edge", "stopped balancer", "stopped substation north"}) {
+  for (const char* part : {"grid ready", "(60 sessions over", "outcomes     charging", "throughput", "imbalance",
+                           "trace replay:", "Limit violations seen:          0 in", "report.html", "/metrics",
+                           "stopped edge", "stopped balancer", "stopped substation north"}) {
     CAPTURE(part);
     CHECK(log.find(part) != std::string::npos);
   }
