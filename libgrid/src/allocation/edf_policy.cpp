@@ -2,9 +2,7 @@
 
 namespace grid::allocation {
 
-bool EarliestDeadlineFirstPolicy::before(const SessionDemand& a, const SessionDemand& b) const {
-  // Infinity (no departure) last; cars that do not say when they leave share equally.
-  return a.seconds_to_departure < b.seconds_to_departure;
-}
+// Infinity (no departure) last; cars that do not say when they leave share equally.
+double EarliestDeadlineFirstPolicy::rank(const SessionDemand& session) const { return session.seconds_to_departure; }
 
 }  // namespace grid::allocation

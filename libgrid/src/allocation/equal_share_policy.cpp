@@ -4,6 +4,6 @@ namespace grid::allocation {
 
 // Nobody comes before anybody: the power is shared equally, and when not every minimum fits the
 // earlier arrivals stay (the allocator's tie-break).
-bool EqualSharePolicy::before(const SessionDemand&, const SessionDemand&) const { return false; }
+double EqualSharePolicy::rank(const SessionDemand&) const { return 0; }
 
 }  // namespace grid::allocation

@@ -2,8 +2,9 @@
 
 namespace grid::allocation {
 
-bool FirstComeFirstServedPolicy::before(const SessionDemand& a, const SessionDemand& b) const {
-  return a.arrival < b.arrival;
+// Admission counters stay far below 2^53, so every arrival is a distinct, exact double.
+double FirstComeFirstServedPolicy::rank(const SessionDemand& session) const {
+  return static_cast<double>(session.arrival);
 }
 
 }  // namespace grid::allocation

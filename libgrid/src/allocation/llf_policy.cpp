@@ -2,9 +2,7 @@
 
 namespace grid::allocation {
 
-bool LeastLaxityFirstPolicy::before(const SessionDemand& a, const SessionDemand& b) const {
-  // Infinity (no departure) last; cars that do not say when they leave share equally.
-  return a.laxity_s() < b.laxity_s();
-}
+// Infinity (no departure) last; cars that do not say when they leave share equally.
+double LeastLaxityFirstPolicy::rank(const SessionDemand& session) const { return session.laxity_s(); }
 
 }  // namespace grid::allocation

@@ -10,7 +10,7 @@ class FirstComeFirstServedPolicy final : public AllocationPolicy {
 public:
   static constexpr std::string_view policy_name = "fcfs";
   std::string_view name() const override { return policy_name; }
-  bool before(const SessionDemand& a, const SessionDemand& b) const override;
+  double rank(const SessionDemand& session) const override;
 };
 
 }  // namespace grid::allocation
