@@ -77,7 +77,7 @@ TEST_CASE("scripts/demo --short: a rush hour through the edge, the summary, ever
   INFO(log);
   CHECK(exit_code == 0);
   for (const char* part : {"grid ready", "grid-loadgen: 60 vehicles", "outcomes     charging", "throughput",
-                           "imbalance", "/metrics", "stopped edge", "stopped balancer", "stopped substation north"}) {
+                           "imbalance", "/metrics", "console: http://127.0.0.1:", "stopped edge", "stopped balancer", "stopped substation north"}) {
     CAPTURE(part);
     CHECK(log.find(part) != std::string::npos);
   }
