@@ -92,7 +92,10 @@
     showTotals(state, seconds);
     GridView.render(state.substations);
     showSubstationChoice(state.substations);
-    if (!state.edge.operators_enabled) $("token-state").textContent = "Operator limits are disabled on this edge (no --operator-token-file).";
+    if (!state.edge.operators_enabled) {
+      $("token-state").textContent = "Operator limits are disabled on this edge (no --operator-token-file).";
+      for (const button of document.querySelectorAll("#operator button")) button.disabled = true;
+    }
     previous = state;
     previousAt = at;
     document.body.dataset.polls = String(++polls);
