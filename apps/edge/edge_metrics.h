@@ -28,8 +28,8 @@ public:
 
   explicit EdgeMetrics(prometheus::Registry& registry);
 
-  // One HTTP answer. `handler` is one of a fixed few ("charge", "healthz", "metrics", "other"),
-  // so the label stays bounded whatever paths clients invent.
+  // One HTTP answer. `handler` is one of the router's fixed labels ("charge", "console",
+  // "healthz", "metrics", "other", ...), so the label stays bounded whatever paths clients invent.
   void answered(std::string_view handler, int code);
   // Time from a POST /charge's arrival at the handler to its answer.
   void charge_seconds(double seconds) { charge_duration_.Observe(seconds); }

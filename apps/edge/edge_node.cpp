@@ -29,6 +29,8 @@ http::ServerOptions server_options(const EdgeConfig& config) {
 EdgeNode::EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Exposition& registry, const Clock& clock)
     : config_(std::move(config)),
       registry_(registry),
+      clock_(clock),
+      started_(clock.now()),
       metrics_(registry.registry()),
       in_flight_(config_.max_in_flight,
                  [this](int delta) { delta > 0 ? metrics_.request_started() : metrics_.request_finished(); }),
@@ -44,6 +46,7 @@ EdgeNode::EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Expositi
         respond(http::metrics_response(registry_));
       });
   add_query_routes();
+  add_console_routes();
 }
 
 EdgeNode::~EdgeNode() { server_.stop(); }
@@ -51,9 +54,11 @@ EdgeNode::~EdgeNode() { server_.stop(); }
 void EdgeNode::start_http() {
   server_.start();
   spdlog::info("edge: HTTP on {}:{} ({} threads): POST /charge, GET|DELETE /sessions/{{id}}, GET /substations, "
-               "PUT|DELETE /substations/{{id}}/limit (operators: {}), GET /healthz, GET /metrics",
+               "PUT|DELETE /substations/{{id}}/limit (operators: {}), GET /healthz, GET /metrics; "
+               "the operator console on http://{}:{}/",
                config_.listen_host, server_.port(), config_.http_threads,
-               config_.operators.enabled() ? "token file" : "disabled, no --operator-token-file");
+               config_.operators.enabled() ? "token file" : "disabled, no --operator-token-file",
+               config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host, server_.port());
 }
 
 void EdgeNode::stop_http(std::chrono::milliseconds grace) {
@@ -92,6 +97,7 @@ void EdgeNode::health(const http::Respond& respond) const {
 
 void EdgeNode::answered(std::string_view handler, int status, Duration elapsed) {
   metrics_.answered(handler, status);
+  console_counters_.answered(handler, status);
   // The latency of POST /charge only: a 405 on /charge was not a charge request.
   if (handler == "charge" && status != 405) metrics_.charge_seconds(std::chrono::duration<double>(elapsed).count());
 }

@@ -4,7 +4,7 @@
 // balancer replies; so are the session endpoints (GET and DELETE /sessions/{id}), the substation
 // list (GET /substations) and, for operators with a token (operator_auth.h), the limit endpoints
 // (PUT and DELETE /substations/{id}/limit). GET /healthz and GET /metrics are served on the same
-// port. The HTTP handler never blocks: it answers a bad
+// port, and so is the operator console (GET /, console_routes.h). The HTTP handler never blocks: it answers a bad
 // request at once and otherwise leaves the answer to the broker thread.
 // Thread-safety: construct, start_http(), stop_http() and the destructor from one owner thread;
 // run() on the broker thread; stop(), healthy() and port() from any thread.
@@ -17,6 +17,7 @@
 #include <zmq.hpp>
 
 #include "broker_client.h"
+#include "console_state.h"
 #include "edge_metrics.h"
 #include "grid/http/in_flight.h"
 #include "grid/http/router.h"
@@ -67,6 +68,9 @@ private:
   void session(const http::Request& request, http::Respond respond, bool stop);
   void substations(http::Respond respond);
   void limit(const http::Request& request, http::Respond respond, bool clear);
+  // The console's page, files and state (console_routes.cpp).
+  void add_console_routes();
+  void console_state(http::Respond respond);
   // Asks the balancer `query` holding an in-flight slot, answering with `to_response` of the answer.
   void ask(BrokerQuery query, http::Respond respond, http::Response (*to_response)(const BrokerAnswer&));
   void health(const http::Respond& respond) const;
@@ -75,7 +79,10 @@ private:
 
   EdgeConfig config_;
   const metrics::Exposition& registry_;
+  const Clock& clock_;
+  TimePoint started_;
   EdgeMetrics metrics_;
+  ConsoleCounters console_counters_;
   http::InFlight in_flight_;  // before broker_: the broker's last answers give their slots back
   BrokerClient broker_;
   http::Router router_;

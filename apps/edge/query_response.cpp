@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "charge_response.h"
+#include "console_state.h"
 
 namespace grid::edge {
 namespace {
@@ -74,18 +75,7 @@ http::Response substations_response(const BrokerAnswer& answer) {
   const auto* list = std::get_if<SubstationList>(&answer);
   if (!list) return unexpected();
   auto body = nlohmann::json::array();
-  for (const auto& info : *list) {
-    body.push_back({{"id", info.substation_id},
-                    {"live", info.live},
-                    {"ejected", info.ejected},
-                    {"capacity_kw", info.capacity_kw},
-                    // An operator limit is never 0 (0 clears it): 0 is a substation too old to
-                    // report its limit, whose limit is then its capacity (as in the heartbeat).
-                    {"limit_kw", info.limit_kw > 0 ? info.limit_kw : info.capacity_kw},
-                    {"allocated_kw", info.allocated_kw},
-                    {"sessions", info.sessions},
-                    {"paused_sessions", info.paused_sessions}});
-  }
+  for (const auto& info : *list) body.push_back(substation_json(info));
   return json_response(200, body);
 }
 

@@ -78,7 +78,8 @@ TEST_CASE("scripts/demo --short: a rush-hour trace through the edge, the summary
   CHECK(exit_code == 0);
   for (const char* part : {"grid ready", "(60 sessions over", "outcomes     charging", "throughput", "imbalance",
                            "trace replay:", "Limit violations seen:          0 in", "report.html", "/metrics",
-                           "stopped edge", "stopped balancer", "stopped substation north"}) {
+                           "console: http://127.0.0.1:", "stopped edge", "stopped balancer",
+                           "stopped substation north"}) {
     CAPTURE(part);
     CHECK(log.find(part) != std::string::npos);
   }

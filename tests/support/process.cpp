@@ -18,7 +18,8 @@ extern char** environ;
 
 namespace grid::test {
 
-ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv) : name_(std::move(name)) {
+ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv, Group group)
+    : name_(std::move(name)), group_(group) {
   char pattern[] = "/tmp/grid-test-XXXXXX";
   const int fd = mkstemp(pattern);
   if (fd < 0) throw std::runtime_error("cannot create a log file for " + name_);
@@ -34,7 +35,12 @@ ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv) : na
   sigset_t none;
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+  short flags = POSIX_SPAWN_SETSIGMASK;
+  if (group_ == Group::own) {
+    posix_spawnattr_setpgroup(&attributes, 0);  // a new group whose id is the child's pid
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attributes, flags);
 
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
@@ -48,14 +54,16 @@ ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv) : na
 
 ChildProcess::~ChildProcess() {
   if (!reaped_) {
-    ::kill(pid_, SIGKILL);
+    ::kill(target(), SIGKILL);
     waitpid(pid_, &status_, 0);
+  } else if (group_ == Group::own) {
+    ::kill(target(), SIGKILL);  // the leader is gone; its children may not be
   }
   unlink(log_path_.c_str());
 }
 
 void ChildProcess::kill_hard() {
-  ::kill(pid_, SIGKILL);
+  ::kill(target(), SIGKILL);
   waitpid(pid_, &status_, 0);
   reaped_ = true;
 }
@@ -73,7 +81,7 @@ int ChildProcess::wait(int limit_ms) {
 }
 
 int ChildProcess::terminate(int limit_ms) {
-  if (!reaped_) ::kill(pid_, SIGTERM);
+  if (!reaped_) ::kill(target(), SIGTERM);
   const int code = wait(limit_ms);
   if (!reaped_) kill_hard();
   return code;

@@ -1,6 +1,8 @@
 #pragma once
 // A child process for multi-process tests: started with posix_spawn, its output captured to a
 // log file (printed when a test wants to show why something failed), killed on destruction.
+// A child that starts children of its own (a browser) can be given its own process group, so
+// that every kill reaches the whole group and nothing outlives the test.
 
 #include <string>
 #include <sys/types.h>
@@ -10,7 +12,8 @@ namespace grid::test {
 
 class ChildProcess {
 public:
-  ChildProcess(std::string name, std::vector<std::string> argv);
+  enum class Group { shared, own };
+  ChildProcess(std::string name, std::vector<std::string> argv, Group group = Group::shared);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -29,6 +32,10 @@ public:
 private:
   std::string name_;
   std::string log_path_;
+  // What kill() is sent to: the child, or its whole process group.
+  pid_t target() const { return group_ == Group::own ? -pid_ : pid_; }
+
+  Group group_;
   pid_t pid_ = -1;
   int status_ = -1;
   bool reaped_ = false;
