@@ -61,6 +61,11 @@ std::vector<Seed> codec_seeds() {
       {"limit-ack", LimitAck{"l-1", "north", true, 80.0, 150.0, 3600, ""}},
       {"substations-query", SubstationsQuery{"s-1"}},
       {"substation-info", SubstationInfo{"s-1", 0, 2, "north", true, false, 150.0, 120.0, 30.0, 4, 1}},
+      {"heartbeat-feeder", Heartbeat{"north", 1, 2, 150.0, 30.0, 4, 120.0, 5.6, 44.0, 80.5, 12.5, 1, "feeder-a", 60.0,
+                                     9, true}},
+      {"feeder-grant", FeederGrant{"north", "feeder-a", 7, 42, 55.5, 0.75, 30.0}},
+      {"feeder-limit", FeederLimit{"f-1", "feeder-a", 400.0, 3600, 7200}},
+      {"feeder-limit-ack", FeederLimitAck{"f-1", "feeder-a", true, 400.0, 3600, 10800, 500.0, ""}},
   };
   std::vector<Seed> seeds;
   for (const auto& [name, message] : valid) {

@@ -21,7 +21,8 @@ concept Is = std::same_as<std::remove_const_t<M>, T>;
 template <Is<Heartbeat> M>
 auto fields(M& m) {
   return std::tie(m.substation_id, m.boot, m.seq, m.capacity_kw, m.load_kw, m.active_sessions, m.limit_kw, m.min_kw,
-                  m.demand_kw, m.energy_wanted_kwh, m.due_kw, m.paused_sessions);
+                  m.demand_kw, m.energy_wanted_kwh, m.due_kw, m.paused_sessions, m.feeder_id, m.granted_kw,
+                  m.grant_seq, m.in_fallback);
 }
 template <Is<ChargeRequest> M>
 auto fields(M& m) {
@@ -67,6 +68,17 @@ template <Is<SubstationInfo> M>
 auto fields(M& m) {
   return std::tie(m.request_id, m.index, m.total, m.substation_id, m.live, m.ejected, m.capacity_kw, m.limit_kw,
                   m.allocated_kw, m.sessions, m.paused_sessions);
+}
+template <Is<FeederGrant> M>
+auto fields(M& m) {
+  return std::tie(m.substation_id, m.feeder_id, m.balancer_boot, m.seq, m.granted_kw, m.lease_s, m.fallback_kw);
+}
+template <Is<FeederLimit> M>
+auto fields(M& m) { return std::tie(m.request_id, m.feeder_id, m.limit_kw, m.starts_in_s, m.duration_s); }
+template <Is<FeederLimitAck> M>
+auto fields(M& m) {
+  return std::tie(m.request_id, m.feeder_id, m.applied, m.limit_kw, m.starts_in_s, m.expires_in_s, m.topology_kw,
+                  m.reason);
 }
 
 // The fields every GRID1 peer sends: the messages as first defined. Fields appended since are
@@ -157,7 +169,8 @@ bool valid(const Heartbeat& m) {
          m.active_sessions <= limits::max_active_sessions && kw(m.limit_kw) && kw(m.min_kw) &&
          non_negative_at_most(m.demand_kw, limits::max_demand_kw) &&
          non_negative_at_most(m.energy_wanted_kwh, limits::max_demand_kwh) &&
-         non_negative_at_most(m.due_kw, limits::max_demand_kw) && m.paused_sessions <= m.active_sessions;
+         non_negative_at_most(m.due_kw, limits::max_demand_kw) && m.paused_sessions <= m.active_sessions &&
+         optional_id(m.feeder_id) && kw(m.granted_kw);
 }
 bool valid_charge(const std::string& vehicle_id, double power_kw, double energy_kwh, double min_power_kw,
                   double departs_in_s, std::uint32_t priority) {
@@ -217,6 +230,18 @@ bool valid(const SubstationInfo& m) {
   if (m.total == 0) return m.substation_id.empty();
   return m.index < m.total && valid_id(m.substation_id);
 }
+bool valid(const FeederGrant& m) {
+  return valid_id(m.substation_id) && valid_id(m.feeder_id) && positive_at_most(m.granted_kw, limits::max_capacity_kw) &&
+         positive_at_most(m.lease_s, limits::max_seconds) && kw(m.fallback_kw);
+}
+bool valid(const FeederLimit& m) {
+  return valid_id(m.request_id) && valid_id(m.feeder_id) && kw(m.limit_kw) && seconds(m.starts_in_s) &&
+         seconds(m.duration_s);
+}
+bool valid(const FeederLimitAck& m) {
+  return valid_id(m.request_id) && valid_id(m.feeder_id) && kw(m.limit_kw) && seconds(m.starts_in_s) &&
+         seconds(m.expires_in_s) && kw(m.topology_kw) && short_text(m.reason, limits::max_reason_bytes);
+}
 
 // How bodies grow (docs/protocol.md, "Growing the protocol"): a field is only ever appended, and
 // a receiver takes a body with at least the fields every GRID1 peer sends (the message's required
@@ -243,7 +268,7 @@ Decoded decode_body(const msgpack::object& root) {
 }
 
 // Sizes a hostile header may claim are cut off here, before anything is allocated for them.
-const msgpack::unpack_limit wire_limit(/*array=*/16, /*map=*/0, /*str=*/limits::max_reason_bytes, /*bin=*/0,
+const msgpack::unpack_limit wire_limit(/*array=*/24, /*map=*/0, /*str=*/limits::max_reason_bytes, /*bin=*/0,
                                        /*ext=*/0, /*depth=*/2);
 
 bool reference_strings(msgpack::type::object_type type, std::size_t, void*) { return type == msgpack::type::STR; }
@@ -341,6 +366,9 @@ Decoded decode(std::string_view protocol, std::string_view command, std::string_
     case Command::limit_ack: return decode_body<LimitAck>(root);
     case Command::substations_query: return decode_body<SubstationsQuery>(root);
     case Command::substation_info: return decode_body<SubstationInfo>(root);
+    case Command::feeder_grant: return decode_body<FeederGrant>(root);
+    case Command::feeder_limit: return decode_body<FeederLimit>(root);
+    case Command::feeder_limit_ack: return decode_body<FeederLimitAck>(root);
   }
   return DecodeError::unknown_command;
 }

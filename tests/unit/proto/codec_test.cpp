@@ -200,8 +200,8 @@ TEST_CASE("issue 10.8: a body with fields appended by a newer peer decodes, the 
       19);
   CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::heartbeat), cut)) == DecodeError::wrong_shape);
   // More fields than the wire limit allows at all is refused before anything is allocated.
-  std::string huge("\xdc\x00\x11", 3);
-  huge.append(17, '\x01');
+  std::string huge("\xdc\x00\x19", 3);  // 25 fields: the limit is 24
+  huge.append(25, '\x01');
   CHECK(std::get<DecodeError>(decode(protocol_id, command_byte(Command::ping), huge)) == DecodeError::malformed);
 }
 
@@ -213,4 +213,24 @@ TEST_CASE("a not-found SessionState or an empty SubstationInfo still has bounded
                                                                     0, 0, -1, 0, "", ""})));
   CHECK(std::holds_alternative<DecodeError>(round_trip(SubstationInfo{"s", 0, 0, "", false, false, nan, 0, 0, 0, 0})));
   CHECK(std::holds_alternative<Message>(round_trip(SubstationInfo{"s", 0, 0, "", false, false, 0, 0, 0, 0, 0})));
+}
+
+TEST_CASE("feeder messages round-trip, and a grant without a feeder, power or lease is refused") {
+  const FeederGrant grant{"north", "feeder-a", 7, 42, 55.5, 0.75, 30};
+  CHECK(std::get<FeederGrant>(std::get<Message>(round_trip(grant))) == grant);
+  const FeederLimit limit{"r1", "feeder-a", 400, 3600, 7200};
+  CHECK(std::get<FeederLimit>(std::get<Message>(round_trip(limit))) == limit);
+  const FeederLimitAck ack{"r1", "feeder-a", true, 400, 3600, 10800, 500, ""};
+  CHECK(std::get<FeederLimitAck>(std::get<Message>(round_trip(ack))) == ack);
+  CHECK(std::holds_alternative<DecodeError>(round_trip(FeederGrant{"north", "", 7, 42, 55.5, 0.75, 30})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(FeederGrant{"north", "f", 7, 42, 0, 0.75, 30})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(FeederGrant{"north", "f", 7, 42, 10, 0, 30})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(FeederGrant{"north", "f", 7, 42, 10, 1, std::nan("")})));
+  CHECK(std::holds_alternative<DecodeError>(round_trip(FeederLimit{"r", "f", -1, 0, 0})));
+  Heartbeat heartbeat{"north", 1, 2, 100, 50, 3};
+  heartbeat.feeder_id = "feeder-a";
+  heartbeat.granted_kw = 60;
+  heartbeat.grant_seq = 9;
+  heartbeat.in_fallback = true;
+  CHECK(std::get<Heartbeat>(std::get<Message>(round_trip(heartbeat))) == heartbeat);
 }

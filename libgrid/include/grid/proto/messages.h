@@ -25,6 +25,9 @@ enum class Command : std::uint8_t {
   limit_ack = 12,      // substation -> balancer -> requester: the limit in force
   substations_query = 13,  // requester -> balancer: every substation it knows
   substation_info = 14,    // balancer -> requester: one per substation (or one empty when none)
+  feeder_grant = 15,       // balancer -> substation: its share of its feeder's limit, as a lease
+  feeder_limit = 16,       // requester -> balancer: a feeder's demand-response limit, or clear it
+  feeder_limit_ack = 17,   // balancer -> requester: the feeder limit scheduled
 };
 
 // A substation's full state, published every heartbeat interval.
@@ -42,6 +45,11 @@ struct Heartbeat {
   double energy_wanted_kwh = 0;   // energy the active sessions still want
   double due_kw = 0;              // power needed to finish every session with a departure by then
   std::uint32_t paused_sessions = 0;
+  // Appended for feeders (optional: an older substation sends none).
+  std::string feeder_id;          // the feeder it says it hangs on (--feeder); empty: none said
+  double granted_kw = 0;          // the feeder grant in force; 0: none (no feeder, or never granted)
+  std::uint64_t grant_seq = 0;    // the seq of that grant, so the balancer knows it was applied
+  bool in_fallback = false;       // the lease ran out: drawing at most its fallback limit
   bool operator==(const Heartbeat&) const = default;
 };
 
@@ -208,8 +216,47 @@ struct SubstationInfo {
   bool operator==(const SubstationInfo&) const = default;
 };
 
+// The balancer's grant to one substation: the most it may draw for its feeder's sake. A lease: a
+// substation that hears no fresh grant for lease_s falls back to min(fallback_kw, granted_kw)
+// and never raises power on stale data. Grants from one balancer boot are numbered by seq; a
+// substation ignores a grant older than the one it holds from the same boot.
+struct FeederGrant {
+  std::string substation_id;
+  std::string feeder_id;
+  std::uint64_t balancer_boot = 0;
+  std::uint64_t seq = 0;
+  double granted_kw = 0;   // > 0
+  double lease_s = 0;      // real seconds, > 0
+  double fallback_kw = 0;  // its capacity share of the feeder's tightest limit
+  bool operator==(const FeederGrant&) const = default;
+};
+
+// A demand-response limit for one feeder: from starts_in_s (grid seconds from now; 0: at once)
+// for duration_s (0: until cleared). limit_kw 0 clears the feeder's scheduled limit.
+struct FeederLimit {
+  std::string request_id;
+  std::string feeder_id;
+  double limit_kw = 0;
+  double starts_in_s = 0;
+  double duration_s = 0;
+  bool operator==(const FeederLimit&) const = default;
+};
+
+struct FeederLimitAck {
+  std::string request_id;
+  std::string feeder_id;
+  bool applied = false;     // false: no such feeder (reason says why)
+  double limit_kw = 0;      // the limit scheduled (0: cleared, back to the topology's limit)
+  double starts_in_s = 0;
+  double expires_in_s = 0;  // 0: no expiry
+  double topology_kw = 0;   // the feeder's own limit from the topology
+  std::string reason;
+  bool operator==(const FeederLimitAck&) const = default;
+};
+
 using Message = std::variant<Heartbeat, ChargeRequest, ChargeReply, ChargeJob, JobResult, Ping, Pong, CancelSession,
-                             SessionQuery, SessionState, SetLimit, LimitAck, SubstationsQuery, SubstationInfo>;
+                             SessionQuery, SessionState, SetLimit, LimitAck, SubstationsQuery, SubstationInfo,
+                             FeederGrant, FeederLimit, FeederLimitAck>;
 
 Command command_of(const Message& message);
 
