@@ -60,7 +60,7 @@ scheduling_run() {
   met=$(awk -v v="$(json_number "$json" demand_met_share)" 'BEGIN { printf "%.1f", 100 * v }')
   peak=$(json_number "$json" grid_peak_kw)
   violations=$(json_number "$json" limit_violations)
-  per_session=$(awk -v s="$switches" -v n="$admitted" 'BEGIN { printf "%.2f", n > 0 ? s / n : 0 }')
+  per_session=$(awk -v s="$switches" -v n="$admitted" 'BEGIN { printf "%.2f", (n > 0 ? s / n : 0) }')
   scheduling_table+=("$(printf '%-6s %-18s %-12s %9s %8s %9s %8s %8s %11s %10s %6s' "$layout" "$routing" \
     "$allocation" "$admitted" "$refused" "$energy" "$met" "$peak" "$violations" "$per_session" "$wall")")
   name="scheduling $layout $routing $allocation"
