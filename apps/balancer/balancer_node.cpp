@@ -1,5 +1,7 @@
 #include "balancer_node.h"
 
+#include <random>
+
 #include "grid/balancing/policy_registry.h"
 #include "grid/transport/sockets.h"
 #include "grid/transport/wire.h"
@@ -20,6 +22,18 @@ ForwardSettings forward_settings(const BalancerConfig& config) {
   return {.timeout = config.dispatch.dispatch_timeout, .max_pending = config.max_pending_queries};
 }
 
+FeederSettings feeder_settings(const BalancerConfig& config) {
+  // Grant seqs start at the wall clock in microseconds, so a restarted balancer's grants are newer
+  // than any its previous boot sent and an old grant_seq cannot confirm a new grant.
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return {.heartbeat_interval = config.grid.heartbeat_interval,
+          .lease = config.grant_lease,
+          .time_scale = config.time_scale,
+          .balancer_boot = (std::uint64_t{std::random_device{}()} << 32U) | std::random_device{}(),
+          .first_seq = static_cast<std::uint64_t>(micros.count())};
+}
+
 }  // namespace
 
 BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prometheus::Registry& registry,
@@ -29,6 +43,8 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
       random_(std::move(random)),
       policy_(balancing::make_policy(config_.policy)),
       metrics_(registry),
+      feeder_metrics_(registry),
+      feeders_(config_.topology, feeder_settings(config_), feeder_metrics_, *this),
       grid_(config_.grid, metrics_),
       dispatcher_(grid_, *policy_, *random_, *this, metrics_, with_warmup(config_), clock),
       forwarder_(grid_, *this, metrics_, forward_settings(config_), clock, *random_),
@@ -44,6 +60,7 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
   frontend_endpoint_ = transport::last_endpoint(frontend_);
   backend_endpoint_ = transport::last_endpoint(backend_);
   heartbeats_endpoint_ = transport::last_endpoint(heartbeats_);
+  grid_.attach_feeders(feeders_);
   loop_.add(frontend_, [this] { on_frontend(); });
   loop_.add(backend_, [this] { on_backend(); });
   loop_.add(heartbeats_, [this] { on_heartbeats(); });
@@ -76,6 +93,10 @@ bool BalancerNode::send_reply(const std::string& client, const proto::ChargeRepl
 
 bool BalancerNode::to_substation(const std::string& substation, const proto::Message& message) {
   return transport::send_message(backend_, message, substation) == transport::SendResult::sent;
+}
+
+bool BalancerNode::send_grant(const std::string& substation, const proto::FeederGrant& grant) {
+  return transport::send_message(backend_, grant, substation) == transport::SendResult::sent;
 }
 
 bool BalancerNode::to_requester(const std::string& client, const proto::Message& message) {
@@ -114,6 +135,8 @@ void BalancerNode::on_frontend() {
       forwarder_.on_set_limit(client, *limit);
     } else if (const auto* substations = std::get_if<proto::SubstationsQuery>(&message)) {
       forwarder_.on_substations_query(client, *substations);
+    } else if (const auto* feeder_limit = std::get_if<proto::FeederLimit>(&message)) {
+      to_requester(client, grid_.on_feeder_limit(*feeder_limit, clock_.now()));
     } else {
       return false;
     }
@@ -143,6 +166,8 @@ void BalancerNode::on_heartbeats() {
     if (const auto dropped = grid_.on_heartbeat(*heartbeat, clock_.now())) drop(*dropped, "heartbeats");
     return true;
   });
+  // Once per batch, not per heartbeat: one division covers every heartbeat that just came in.
+  grid_.control_feeders(clock_.now());
 }
 
 std::optional<TimePoint> BalancerNode::on_timers(TimePoint now) {

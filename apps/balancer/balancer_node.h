@@ -12,10 +12,13 @@
 
 #include "balancer_metrics.h"
 #include "dispatcher.h"
+#include "feeder_controller.h"
+#include "feeder_metrics.h"
 #include "grid_view.h"
 #include "query_forwarder.h"
 #include "grid/balancing/policy.h"
 #include "grid/balancing/policy_registry.h"
+#include "grid/feeders/topology.h"
 #include "grid/transport/poll_loop.h"
 #include "grid/util/clock.h"
 #include "grid/util/logging.h"
@@ -38,10 +41,14 @@ struct BalancerConfig {
   // every live substation has reported into (a restarted balancer must not flood a full one).
   // Unset: two heartbeat intervals.
   std::optional<Duration> warmup{};
+  // Feeders: the topology (--topology; empty: no feeder is limited) and how grants are leased.
+  feeders::Topology topology{};
+  std::optional<Duration> grant_lease{};  // unset: three heartbeat intervals
+  double time_scale = 1;
   Duration effective_warmup() const { return warmup.value_or(2 * grid.heartbeat_interval); }
 };
 
-class BalancerNode final : private Outbox, private QueryOutbox {
+class BalancerNode final : private Outbox, private QueryOutbox, private GrantOutbox {
 public:
   // Binds all three sockets; throws zmq::error_t when an endpoint cannot be bound and
   // std::invalid_argument for an unknown policy.
@@ -62,6 +69,7 @@ private:
   bool send_reply(const std::string& client, const proto::ChargeReply& reply) override;
   bool to_substation(const std::string& substation, const proto::Message& message) override;
   bool to_requester(const std::string& client, const proto::Message& message) override;
+  bool send_grant(const std::string& substation, const proto::FeederGrant& grant) override;
 
   template <class Handle>
   void drain(zmq::socket_t& socket, bool routed, std::string_view from, Handle&& handle);
@@ -76,6 +84,8 @@ private:
   std::unique_ptr<Random> random_;
   std::unique_ptr<balancing::Policy> policy_;
   BalancerMetrics metrics_;
+  FeederMetrics feeder_metrics_;
+  FeederController feeders_;
   GridView grid_;
   Dispatcher dispatcher_;
   QueryForwarder forwarder_;

@@ -68,6 +68,10 @@ std::optional<std::string_view> GridView::on_heartbeat(const proto::Heartbeat& h
       break;
     case balancing::HeartbeatVerdict::updated: break;
   }
+  if (feeders_ != nullptr) {
+    feeders_->on_heartbeat(heartbeat, verdict != balancing::HeartbeatVerdict::updated, now);
+    feeders_dirty_ = true;
+  }
   metrics_.heartbeat();
   publish(id);
   return std::nullopt;
@@ -107,6 +111,29 @@ void GridView::release(const std::string& substation, const balancing::Reservati
   publish(substation);
 }
 
+void GridView::control_feeders(TimePoint now) {
+  if (feeders_ == nullptr) return;
+  const bool renew = feeders_->renewal_due(now);
+  if (!feeders_dirty_ && !renew) return;
+  feeders_dirty_ = false;
+  for (const auto& [id, cap] : feeders_->control(table_, now, renew)) {
+    const auto* row = table_.find(id);
+    if (row == nullptr || row->feeder_cap_kw == cap) continue;
+    table_.set_feeder_cap(id, cap);
+    publish(id);
+  }
+}
+
+proto::FeederLimitAck GridView::on_feeder_limit(const proto::FeederLimit& limit, TimePoint now) {
+  if (feeders_ == nullptr) {
+    return {.request_id = limit.request_id, .feeder_id = limit.feeder_id, .reason = "no_topology"};
+  }
+  auto ack = feeders_->on_limit(limit, now);
+  feeders_dirty_ = true;
+  control_feeders(now);  // a limit already in force applies at once
+  return ack;
+}
+
 void GridView::on_timers(TimePoint now) {
   for (const auto& dead : table_.expire(now)) {
     spdlog::warn("substation '{}' is dead: no heartbeat for {} x {} ms", dead, settings_.liveness,
@@ -118,13 +145,16 @@ void GridView::on_timers(TimePoint now) {
     spdlog::info("substation '{}' back in routing after its ejection", restored);
     publish(restored);
   }
+  control_feeders(now);
 }
 
 std::optional<TimePoint> GridView::next_deadline() const {
-  const auto expiry = table_.next_expiry();
-  const auto restore = outliers_.next_restore();
-  if (expiry && restore) return std::min(*expiry, *restore);
-  return expiry ? expiry : restore;
+  std::optional<TimePoint> next;
+  for (const auto& deadline : {table_.next_expiry(), outliers_.next_restore(),
+                               feeders_ ? feeders_->next_deadline() : std::nullopt}) {
+    if (deadline && (!next || *deadline < *next)) next = deadline;
+  }
+  return next;
 }
 
 void GridView::publish(const std::string& substation) {

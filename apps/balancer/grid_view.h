@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "balancer_metrics.h"
+#include "feeder_controller.h"
 #include "grid/balancing/load_table.h"
 #include "grid/balancing/outlier_detector.h"
 #include "grid/proto/messages.h"
@@ -48,7 +49,15 @@ public:
   void reserve(const std::string& substation, const balancing::Reservation& reservation);
   void release(const std::string& substation, const balancing::Reservation& reservation);
 
-  // Declares dead the substations past their deadline and puts back those whose ejection is over.
+  // Feeder control: from now on, heartbeats feed `feeders`, and each substation's routing limit is
+  // capped at its feeder grant (0 while its heartbeat names another feeder than the topology).
+  void attach_feeders(FeederController& feeders) { feeders_ = &feeders; }
+  // Re-divides the feeder budgets when a heartbeat changed something since, or the lease is due.
+  void control_feeders(TimePoint now);
+  proto::FeederLimitAck on_feeder_limit(const proto::FeederLimit& limit, TimePoint now);
+
+  // Declares dead the substations past their deadline and puts back those whose ejection is over;
+  // renews the feeder grants when due.
   void on_timers(TimePoint now);
   std::optional<TimePoint> next_deadline() const;
 
@@ -60,6 +69,8 @@ private:
   balancing::LoadTable table_;
   balancing::OutlierDetector outliers_;
   LogRateLimit conflict_log_{1, std::chrono::seconds(1)};
+  FeederController* feeders_ = nullptr;
+  bool feeders_dirty_ = false;
 };
 
 }  // namespace grid::balancer

@@ -1,5 +1,6 @@
 // grid-balancer: the broker between charge requests and substations. Parses flags, runs the node.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <memory>
 
 #include "balancer_node.h"
@@ -72,16 +73,35 @@ int main(int argc, char** argv) {
                  "busy at once")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
+  std::string topology_file;
+  app.add_option("--topology", topology_file,
+                 "JSON file of feeders: their kW limits, parents and substations (docs/feeders.md); checked at start")
+      ->check(CLI::ExistingFile);
+  app.add_option_function<int>(
+         "--grant-lease-ms", [&config](int ms) { config.grant_lease = std::chrono::milliseconds(ms); },
+         "How long a feeder grant holds without renewal before the substation falls back, in milliseconds "
+         "(default: three heartbeat intervals)")
+      ->check(CLI::Range(10, 600'000));
+  app.add_option("--time-scale", config.time_scale,
+                 "Grid seconds per real second, as the substations use: demand-response start and duration are "
+                 "grid seconds")
+      ->check(grid::app::finite_range(0.001, 1e7))
+      ->capture_default_str();
   app.add_option("--max-substations", grid.max_substations, "Substations the load table tracks at most")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
+  if (config.grant_lease && *config.grant_lease <= grid.heartbeat_interval) {
+    std::fprintf(stderr, "--grant-lease-ms must be longer than --heartbeat-ms: grants are renewed once per interval\n");
+    return 2;
+  }
 
   grid::setup_logging("balancer", log_level);
   grid::block_shutdown_signals();
   try {
+    if (!topology_file.empty()) config.topology = grid::feeders::Topology::load(topology_file);
     zmq::context_t context;
     grid::metrics::Exposition exposition;
     exposition.add(std::make_shared<grid::metrics::ProcessCollector>());

@@ -88,7 +88,8 @@ void apply_limits(Substation& sub, const SubstationReport& report) {
   // A smart-charging substation always reports its effective limit, never 0 (an operator limit of
   // 0 clears the limit): 0 means an older substation, whose limit is its capacity.
   sub.reports_demand = report.limit_kw > 0;
-  sub.limit_kw = sub.reports_demand ? report.limit_kw : report.capacity_kw;
+  sub.own_limit_kw = sub.reports_demand ? report.limit_kw : report.capacity_kw;
+  sub.limit_kw = std::min(sub.own_limit_kw, sub.feeder_cap_kw);
 }
 
 }  // namespace
@@ -199,6 +200,14 @@ bool LoadTable::apply_job_result(Row& row, const JobSnapshot& snapshot, TimePoin
 
 void LoadTable::set_ejected(std::string_view id, bool ejected) {
   if (Row* row = lookup(id)) row->sub.ejected = ejected;
+}
+
+void LoadTable::set_feeder_cap(std::string_view id, double cap_kw) {
+  Row* row = lookup(id);
+  if (row == nullptr || std::isnan(cap_kw) || cap_kw < 0) return;
+  row->sub.feeder_cap_kw = cap_kw;
+  row->sub.limit_kw = std::min(row->sub.own_limit_kw, cap_kw);
+  changed(static_cast<RowIndex>(row - rows_.data()));
 }
 
 void LoadTable::reserve(std::string_view id, const Reservation& reservation) {

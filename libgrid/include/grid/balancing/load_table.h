@@ -84,7 +84,11 @@ struct Substation {
   std::uint64_t boot = 0;
   std::uint64_t last_seq = 0;
   double capacity_kw = 0;
-  double limit_kw = 0;     // the effective limit: what it may allocate (capacity for an older one)
+  double limit_kw = 0;     // the effective limit: min(own_limit_kw, feeder_cap_kw)
+  double own_limit_kw = 0; // what it reports: min(capacity, operator limit) (capacity for an older one)
+  // The balancer's cap for the feeder's sake: its feeder grant, 0 to keep it out of routing (a
+  // feeder conflict), infinity when none.
+  double feeder_cap_kw = std::numeric_limits<double>::infinity();
   double load_kw = 0;      // allocated now
   double min_kw = 0;       // the sum of its sessions' minimums
   double demand_kw = 0;    // the sum of its sessions' maximums
@@ -167,6 +171,9 @@ public:
   // Takes a live substation out of routing (or puts it back) without touching its liveness.
   // Unknown ids are ignored.
   void set_ejected(std::string_view id, bool ejected);
+  // Caps a substation's limit for its feeder's sake (see Substation::feeder_cap_kw); it holds
+  // across heartbeats until set again. Unknown ids and NaN or negative values are ignored.
+  void set_feeder_cap(std::string_view id, double cap_kw);
 
   // A job dispatched to a substation and not answered yet holds its minimum and maximum there, in
   // whole watts. release never takes either below zero (a release that outlives a restart, which

@@ -1,0 +1,90 @@
+#pragma once
+// The balancer's feeder control: divides each feeder's budget among its substations (feeders::divide),
+// moves their grants safely (feeders::GrantLedger), sends them, schedules demand-response limits,
+// and tells GridView each substation's routing cap (its newest grant; 0 in a feeder conflict).
+// GridView calls it with the table it owns; it writes no table itself.
+// Time comes in as a parameter. Thread-safety: none; the balancer thread owns it.
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "feeder_metrics.h"
+#include "grid/balancing/load_table.h"
+#include "grid/feeders/grant_ledger.h"
+#include "grid/feeders/topology.h"
+#include "grid/proto/messages.h"
+#include "grid/util/clock.h"
+#include "grid/util/logging.h"
+
+namespace grid::balancer {
+
+struct FeederSettings {
+  Duration heartbeat_interval = std::chrono::milliseconds(250);
+  // Unset: three heartbeat intervals.
+  std::optional<Duration> lease{};
+  double time_scale = 1;  // grid seconds per real second (demand-response times are grid seconds)
+  std::uint64_t balancer_boot = 0;
+  std::uint64_t first_seq = 1;  // above any seq an earlier balancer boot sent (see GrantLedger)
+  Duration effective_lease() const { return lease.value_or(3 * heartbeat_interval); }
+  Duration control_tick() const { return heartbeat_interval; }
+  // A demand-response limit lowers grants this long before it starts: a control tick to divide and
+  // send, a heartbeat for the substation to confirm, and a lease so one that missed the lowered
+  // grant has fallen back by then.
+  Duration lead() const { return control_tick() + heartbeat_interval + effective_lease(); }
+};
+
+class GrantOutbox {
+public:
+  virtual ~GrantOutbox() = default;
+  virtual bool send_grant(const std::string& substation, const proto::FeederGrant& grant) = 0;
+};
+
+class FeederController {
+public:
+  FeederController(feeders::Topology topology, FeederSettings settings, FeederMetrics& metrics, GrantOutbox& outbox);
+
+  // A heartbeat the table applied. new_boot: the substation joined or restarted (it holds no grant).
+  void on_heartbeat(const proto::Heartbeat& heartbeat, bool new_boot, TimePoint now);
+  bool conflicted(const std::string& substation) const { return conflicted_.count(substation) != 0; }
+
+  // Re-divides every feeder and sends the grants that changed (all of them when renew: the lease).
+  // Returns the routing cap of every substation it has a view on (infinity: none).
+  std::vector<std::pair<std::string, double>> control(const balancing::LoadTable& table, TimePoint now, bool renew);
+  // Renewal is due at this time (and at each demand-response boundary).
+  std::optional<TimePoint> next_deadline() const;
+  bool renewal_due(TimePoint now) const { return now >= last_renewal_ + settings_.control_tick(); }
+
+  proto::FeederLimitAck on_limit(const proto::FeederLimit& limit, TimePoint now);
+  // A feeder's effective limit now: its topology limit, or a demand-response limit in force (from
+  // its start minus the lead).
+  double limit_kw(std::size_t feeder, TimePoint now) const;
+
+  const feeders::Topology& topology() const { return topology_; }
+  const feeders::GrantLedger& ledger() const { return ledger_; }
+
+private:
+  struct Schedule {
+    double limit_kw = 0;
+    TimePoint lower_at{};
+    std::optional<TimePoint> ends{};
+  };
+  std::unordered_map<std::string, double> fallbacks(const balancing::LoadTable& table,
+                                                    const std::vector<double>& limits) const;
+  Duration real(double grid_seconds) const;
+
+  feeders::Topology topology_;
+  FeederSettings settings_;
+  FeederMetrics& metrics_;
+  GrantOutbox& outbox_;
+  feeders::GrantLedger ledger_;
+  std::unordered_map<std::size_t, Schedule> schedules_;  // by feeder index
+  std::unordered_set<std::string> conflicted_;
+  TimePoint last_renewal_{};
+  LogRateLimit conflict_log_{1, std::chrono::seconds(10)};
+};
+
+}  // namespace grid::balancer
