@@ -18,6 +18,10 @@ void BrokerClient::on_message(proto::Message& message) {
     if (const auto found = awaiting<proto::SetLimit>(ack->request_id); found != pending_.end()) {
       resolve(found, std::move(*ack));
     }
+  } else if (auto* feeder_ack = std::get_if<proto::FeederLimitAck>(&message)) {
+    if (const auto found = awaiting<proto::FeederLimit>(feeder_ack->request_id); found != pending_.end()) {
+      resolve(found, std::move(*feeder_ack));
+    }
   } else if (auto* info = std::get_if<proto::SubstationInfo>(&message)) {
     on_substation_info(std::move(*info));
   } else if (const auto* pong = std::get_if<proto::Pong>(&message); pong && pong->nonce >= 1 &&

@@ -1,7 +1,7 @@
 #pragma once
 // The edge's one ZeroMQ thread: it owns a DEALER connected to the balancer frontend, turns
 // submitted charge requests into ChargeRequest messages and asked queries (a session's state or
-// stop, an operator limit, the substation list) into theirs, matches every answer that comes back
+// stop, an operator limit on a substation or a feeder, the substation list) into theirs, matches every answer that comes back
 // by request id (one bookkeeping for all: deadlines, one retry with the same id), answers requests
 // past their deadline as timed out, and pings the balancer so /healthz can tell whether it answers.
 // HTTP threads hand work over through submit(): a mutex-protected queue plus an eventfd that
@@ -55,12 +55,13 @@ enum class BrokerFailure {
 };
 
 // What a request ends with: the answer of its kind (a ChargeReply for submit(); a SessionState,
-// LimitAck or SubstationList for the query asked) or the failure.
-using BrokerAnswer = std::variant<proto::ChargeReply, proto::SessionState, proto::LimitAck, SubstationList, BrokerFailure>;
+// LimitAck, FeederLimitAck or SubstationList for the query asked) or the failure.
+using BrokerAnswer = std::variant<proto::ChargeReply, proto::SessionState, proto::LimitAck, proto::FeederLimitAck,
+                                  SubstationList, BrokerFailure>;
 using OnAnswer = std::function<void(BrokerAnswer)>;
 
 // A question for the balancer other than a charge. Its request_id is the broker's to set.
-using BrokerQuery = std::variant<proto::SessionQuery, proto::SetLimit, proto::SubstationsQuery>;
+using BrokerQuery = std::variant<proto::SessionQuery, proto::SetLimit, proto::FeederLimit, proto::SubstationsQuery>;
 
 
 // The request's fingerprint, compared: the first field in which a request sent again under the
@@ -96,9 +97,10 @@ public:
 
 private:
   // What HTTP threads hand over: a charge or a query (no allocation beyond its own strings).
-  using Work = std::variant<ChargeInput, proto::SessionQuery, proto::SetLimit, proto::SubstationsQuery>;
+  using Work = std::variant<ChargeInput, proto::SessionQuery, proto::SetLimit, proto::FeederLimit, proto::SubstationsQuery>;
   // What went to the balancer, kept for the retry and to check an answer's kind.
-  using Sent = std::variant<proto::ChargeRequest, proto::SessionQuery, proto::SetLimit, proto::SubstationsQuery>;
+  using Sent = std::variant<proto::ChargeRequest, proto::SessionQuery, proto::SetLimit, proto::FeederLimit,
+                            proto::SubstationsQuery>;
   struct Submitted {
     Work work;
     OnAnswer on_answer;

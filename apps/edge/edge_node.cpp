@@ -54,7 +54,7 @@ EdgeNode::~EdgeNode() { server_.stop(); }
 void EdgeNode::start_http() {
   server_.start();
   spdlog::info("edge: HTTP on {}:{} ({} threads): POST /charge, GET|DELETE /sessions/{{id}}, GET /substations, "
-               "PUT|DELETE /substations/{{id}}/limit (operators: {}), GET /healthz, GET /metrics; "
+               "PUT|DELETE /substations/{{id}}/limit and /feeders/{{id}}/limit (operators: {}), GET /healthz, GET /metrics; "
                "the operator console on http://{}:{}/",
                config_.listen_host, server_.port(), config_.http_threads,
                config_.operators.enabled() ? "token file" : "disabled, no --operator-token-file",

@@ -3,7 +3,7 @@
 // (charge_request.h), handed to the broker thread (broker_client.h) and answered when the
 // balancer replies; so are the session endpoints (GET and DELETE /sessions/{id}), the substation
 // list (GET /substations) and, for operators with a token (operator_auth.h), the limit endpoints
-// (PUT and DELETE /substations/{id}/limit). GET /healthz and GET /metrics are served on the same
+// (PUT and DELETE /substations/{id}/limit and /feeders/{id}/limit). GET /healthz and GET /metrics are served on the same
 // port, and so is the operator console (GET /, console_routes.h). The HTTP handler never blocks: it answers a bad
 // request at once and otherwise leaves the answer to the broker thread.
 // Thread-safety: construct, start_http(), stop_http() and the destructor from one owner thread;
@@ -68,6 +68,9 @@ private:
   void session(const http::Request& request, http::Respond respond, bool stop);
   void substations(http::Respond respond);
   void limit(const http::Request& request, http::Respond respond, bool clear);
+  void feeder_limit(const http::Request& request, http::Respond respond, bool clear);
+  // True for an operator with a valid token; else answers 401 or 403 and returns false.
+  bool authorized(const http::Request& request, http::Respond& respond) const;
   // The console's page, files and state (console_routes.cpp).
   void add_console_routes();
   void console_state(http::Respond respond);

@@ -35,7 +35,11 @@ void EdgeNode::add_query_routes() {
       .route("PUT", "/substations/{id}/limit", "limit",
              [this](const http::Request& request, http::Respond respond) { limit(request, std::move(respond), false); })
       .route("DELETE", "/substations/{id}/limit", "limit",
-             [this](const http::Request& request, http::Respond respond) { limit(request, std::move(respond), true); });
+             [this](const http::Request& request, http::Respond respond) { limit(request, std::move(respond), true); })
+      .route("PUT", "/feeders/{id}/limit", "feeder_limit",
+             [this](const http::Request& request, http::Respond respond) { feeder_limit(request, std::move(respond), false); })
+      .route("DELETE", "/feeders/{id}/limit", "feeder_limit",
+             [this](const http::Request& request, http::Respond respond) { feeder_limit(request, std::move(respond), true); });
 }
 
 void EdgeNode::session(const http::Request& request, http::Respond respond, bool stop) {
@@ -51,16 +55,22 @@ void EdgeNode::substations(http::Respond respond) {
   ask(proto::SubstationsQuery{}, std::move(respond), substations_response);
 }
 
-void EdgeNode::limit(const http::Request& request, http::Respond respond, bool clear) {
-  // Who asks comes first: without the right token nothing else about the request is answered.
+bool EdgeNode::authorized(const http::Request& request, http::Respond& respond) const {
   const auto authorization =
       request.header_count("Authorization") == 1 ? request.header("Authorization") : std::nullopt;
   switch (config_.operators.check(authorization)) {
-    case OperatorAuth::Verdict::allowed: break;
+    case OperatorAuth::Verdict::allowed: return true;
     case OperatorAuth::Verdict::disabled:
-      return respond(json_response(403, {{"error", "operator endpoints are disabled on this edge (no --operator-token-file)"}}));
-    case OperatorAuth::Verdict::unauthorized: return respond(unauthorized());
+      respond(json_response(403, {{"error", "operator endpoints are disabled on this edge (no --operator-token-file)"}}));
+      return false;
+    case OperatorAuth::Verdict::unauthorized: respond(unauthorized()); return false;
   }
+  return false;
+}
+
+void EdgeNode::limit(const http::Request& request, http::Respond respond, bool clear) {
+  // Who asks comes first: without the right token nothing else about the request is answered.
+  if (!authorized(request, respond)) return;
   const auto id = request.param("id");
   if (!proto::valid_id(id)) return respond(json_response(404, {{"error", "no substation with that id"}}));
   proto::SetLimit set{"", std::string(id), 0, 0};
@@ -77,6 +87,26 @@ void EdgeNode::limit(const http::Request& request, http::Respond respond, bool c
   spdlog::info("edge: operator {} the limit of substation {}{}", clear ? "clears" : "sets", set.substation_id,
                clear ? std::string() : fmt::format(" to {} kW", set.limit_kw));
   ask(std::move(set), std::move(respond), limit_response);
+}
+
+void EdgeNode::feeder_limit(const http::Request& request, http::Respond respond, bool clear) {
+  if (!authorized(request, respond)) return;
+  const auto id = request.param("id");
+  if (!proto::valid_id(id)) return respond(json_response(404, {{"error", "no feeder with that id"}}));
+  proto::FeederLimit set{.feeder_id = std::string(id)};
+  if (!clear) {
+    auto parsed = parse_feeder_limit_request(request.content_type, request.body);
+    if (const auto* rejection = std::get_if<LimitRejection>(&parsed)) {
+      return respond(json_response(rejection->status, {{"error", rejection->message}}));
+    }
+    const auto& input = std::get<LimitInput>(parsed);
+    set.limit_kw = input.limit_kw;
+    set.starts_in_s = input.starts_in_s;
+    set.duration_s = input.duration_s;
+  }
+  spdlog::info("edge: operator {} the limit of feeder {}{}", clear ? "clears" : "sets", set.feeder_id,
+               clear ? std::string() : fmt::format(" to {} kW in {} s for {} s", set.limit_kw, set.starts_in_s, set.duration_s));
+  ask(std::move(set), std::move(respond), feeder_limit_response);
 }
 
 void EdgeNode::ask(BrokerQuery query, http::Respond respond, http::Response (*to_response)(const BrokerAnswer&)) {

@@ -14,9 +14,11 @@ namespace {
 
 using json = nlohmann::json;
 
-// Only a flat object of the two numeric fields gets through; the first fault stops the parse.
+// Only a flat object of the numeric fields gets through; the first fault stops the parse.
 class LimitSax {
 public:
+  explicit LimitSax(bool scheduled) : scheduled_(scheduled) {}
+
   using number_integer_t = json::number_integer_t;
   using number_unsigned_t = json::number_unsigned_t;
   using number_float_t = json::number_float_t;
@@ -43,12 +45,14 @@ public:
   bool end_array() { return reject("body must be a JSON object"); }
   bool key(string_t& name) {
     if (out_of_range_) return reject(std::move(*out_of_range_));
-    if (name != "limit_kw" && name != "duration_s") {
-      if (name.size() > 64 || !proto::valid_id(name)) return reject("unknown field (expected limit_kw, duration_s)");
-      return reject(fmt::format("unknown field '{}' (expected limit_kw, duration_s)", name));
+    bool* seen = seen_flag(name);
+    if (seen == nullptr) {
+      const std::string_view expected = scheduled_ ? "limit_kw, starts_in_s, duration_s" : "limit_kw, duration_s";
+      if (name.size() > 64 || !proto::valid_id(name)) return reject(fmt::format("unknown field (expected {})", expected));
+      return reject(fmt::format("unknown field '{}' (expected {})", name, expected));
     }
-    if ((name == "limit_kw" ? seen_limit_ : seen_duration_)) return reject(fmt::format("duplicate field '{}'", name));
-    (name == "limit_kw" ? seen_limit_ : seen_duration_) = true;
+    if (*seen) return reject(fmt::format("duplicate field '{}'", name));
+    *seen = true;
     key_ = std::move(name);
     return true;
   }
@@ -66,6 +70,12 @@ public:
   bool rejected() const { return rejection_.has_value(); }
 
 private:
+  bool* seen_flag(const std::string& name) {
+    if (name == "limit_kw") return &seen_limit_;
+    if (name == "duration_s") return &seen_duration_;
+    if (name == "starts_in_s" && scheduled_) return &seen_start_;
+    return nullptr;
+  }
   bool reject(std::string message) {
     if (!rejection_) rejection_ = LimitRejection{400, std::move(message)};
     return false;
@@ -77,36 +87,37 @@ private:
   bool number(double value) {
     if (depth_ == 0) return reject("body must be a JSON object");
     const bool limit = key_ == "limit_kw";
+    const bool start = key_ == "starts_in_s";  // 0 is meaningful: at once
     const double max = limit ? proto::limits::max_capacity_kw : proto::limits::max_seconds;
     // Written so that NaN fails too. Not refused yet: "01" reaches us as 0 before the parser sees
     // the invalid JSON, which must be called that (as in charge_request.cpp).
-    if (!(value > 0 && value <= max)) {
-      out_of_range_ = fmt::format("{} must be greater than 0 and at most {:.0f}", key_, max);
+    if (!((start ? value >= 0 : value > 0) && value <= max)) {
+      out_of_range_ = fmt::format("{} must be {} 0 and at most {:.0f}", key_, start ? "at least" : "greater than", max);
       return true;
     }
-    (limit ? input_.limit_kw : input_.duration_s) = value;
+    (limit ? input_.limit_kw : start ? input_.starts_in_s : input_.duration_s) = value;
     return true;
   }
 
+  bool scheduled_;  // a feeder's: starts_in_s allowed
   int depth_ = 0;
   bool seen_limit_ = false;
   bool seen_duration_ = false;
+  bool seen_start_ = false;
   std::string key_;
   LimitInput input_;
   std::optional<LimitRejection> rejection_;
   std::optional<std::string> out_of_range_;
 };
 
-}  // namespace
-
-LimitParse parse_limit_request(std::string_view content_type, std::string_view body) {
+LimitParse parse(std::string_view content_type, std::string_view body, bool scheduled) {
   if (!is_json_content_type(content_type)) {
     return LimitRejection{415, "Content-Type must be application/json (with charset UTF-8, if any)"};
   }
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return LimitRejection{400, "body is empty: expected a JSON object with limit_kw"};
   }
-  LimitSax sax;
+  LimitSax sax(scheduled);
   bool parsed = false;
   try {
     parsed = json::sax_parse(body.data(), body.data() + body.size(), &sax, json::input_format_t::json, true, false);
@@ -115,6 +126,16 @@ LimitParse parse_limit_request(std::string_view content_type, std::string_view b
   }
   if (!parsed && !sax.rejected()) return LimitRejection{400, "malformed JSON"};
   return std::move(sax).result();
+}
+
+}  // namespace
+
+LimitParse parse_limit_request(std::string_view content_type, std::string_view body) {
+  return parse(content_type, body, false);
+}
+
+LimitParse parse_feeder_limit_request(std::string_view content_type, std::string_view body) {
+  return parse(content_type, body, true);
 }
 
 }  // namespace grid::edge

@@ -1,6 +1,6 @@
 #pragma once
-// The body of PUT /substations/{id}/limit, checked as strictly as POST /charge's: a pure function
-// of the Content-Type and the body, so it is tested without sockets.
+// The bodies of PUT /substations/{id}/limit and PUT /feeders/{id}/limit, checked as strictly as
+// POST /charge's: pure functions of the Content-Type and the body, so they are tested without sockets.
 // Thread-safety: pure and reentrant.
 
 #include <string>
@@ -12,6 +12,7 @@ namespace grid::edge {
 struct LimitInput {
   double limit_kw = 0;
   double duration_s = 0;  // 0: until changed
+  double starts_in_s = 0;  // feeders only: grid seconds until it applies; 0: at once
   bool operator==(const LimitInput&) const = default;
 };
 
@@ -28,5 +29,9 @@ using LimitParse = std::variant<LimitInput, LimitRejection>;
 // naming the field: malformed JSON, another top level, a wrong type, a value out of range or not
 // finite (1e309), a duplicate or unknown field, a nested value.
 LimitParse parse_limit_request(std::string_view content_type, std::string_view body);
+
+// The same for a feeder, which also takes "starts_in_s" (a number from 0, at once, to
+// proto::limits::max_seconds): a demand-response limit can be scheduled ahead.
+LimitParse parse_feeder_limit_request(std::string_view content_type, std::string_view body);
 
 }  // namespace grid::edge

@@ -70,6 +70,22 @@ http::Response limit_response(const BrokerAnswer& answer) {
                              {"expires_in_s", ack->expires_in_s}});
 }
 
+http::Response feeder_limit_response(const BrokerAnswer& answer) {
+  if (const auto* failure = std::get_if<BrokerFailure>(&answer)) return failure_response(*failure);
+  const auto* ack = std::get_if<proto::FeederLimitAck>(&answer);
+  if (!ack) return unexpected();
+  if (!ack->applied) {
+    if (ack->reason.starts_with("no feeder")) return json_response(404, {{"error", ack->reason}});
+    return unavailable_response(ack->reason.empty() ? std::string("feeder limit not applied") : ack->reason,
+                                retry_after_busy_s);
+  }
+  return json_response(200, {{"feeder", ack->feeder_id},
+                             {"limit_kw", ack->limit_kw},
+                             {"starts_in_s", ack->starts_in_s},
+                             {"expires_in_s", ack->expires_in_s},
+                             {"topology_kw", ack->topology_kw}});
+}
+
 http::Response substations_response(const BrokerAnswer& answer) {
   if (const auto* failure = std::get_if<BrokerFailure>(&answer)) return failure_response(*failure);
   const auto* list = std::get_if<SubstationList>(&answer);

@@ -22,6 +22,9 @@ http::Response session_response(const BrokerAnswer& answer);
 // PUT and DELETE /substations/{id}/limit: 200 with the limit in force; 404 when there is no such
 // substation (the reason starts "no substation"); 503 otherwise.
 http::Response limit_response(const BrokerAnswer& answer);
+// PUT and DELETE /feeders/{id}/limit: 200 with the limit scheduled; 404 when there is no such
+// feeder (the reason starts "no feeder"); 503 otherwise.
+http::Response feeder_limit_response(const BrokerAnswer& answer);
 // GET /substations: 200 with a JSON array, one object per substation.
 http::Response substations_response(const BrokerAnswer& answer);
 

@@ -62,6 +62,22 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   grid::app::add_milliseconds_flag(app, "--heartbeat-ms", config.heartbeat_interval, "Heartbeat interval in milliseconds",
                                    10, 60'000);
+  app.add_option("--feeder", station.feeder.feeder_id,
+                 "The feeder this substation says it hangs on, sent in every heartbeat (the balancer's topology is "
+                 "the source of truth). With --feeder it draws at most --fallback-kw until the balancer first grants "
+                 "it a share of the feeder: by default that is 0, so it admits nothing before the first grant")
+      ->check([](const std::string& id) { return grid::proto::valid_id(id) ? "" : "must be 1-64 printable ASCII characters"; });
+  app.add_option_function<double>(
+         "--fallback-kw", [&station](double kw) { station.feeder.fallback_kw = kw; },
+         "The feeder limit when no fresh grant holds, in kW (never above the last grant); default: the last grant's "
+         "fallback_kw, and 0 before any grant")
+      ->check(grid::app::finite_range(0, grid::proto::limits::max_capacity_kw));
+  app.add_option_function<int>(
+         "--grant-lease-ms",
+         [&config](int ms) { config.grant_lease = std::chrono::milliseconds(ms); },
+         "Real milliseconds a feeder grant holds without a fresh one before the substation falls back (a grant's "
+         "shorter lease wins); default: 3 heartbeat intervals")
+      ->check(CLI::Range(10, 3'600'000));
   app.add_option("--time-scale", station.time_scale,
                  "Simulated seconds per real second: a 1-hour session lasts 3600/scale real seconds")
       ->check(grid::app::finite_range(0.001, 1e7))

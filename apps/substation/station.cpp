@@ -24,6 +24,7 @@ Station::Station(StationSettings settings, const allocation::AllocationPolicy& p
     : settings_(std::move(settings)),
       policy_(policy),
       capacity_w_(power::to_watts(settings_.capacity_kw)),
+      feeder_(settings_.feeder),
       admitted_(settings_.remembered_requests),
       ended_(settings_.remembered_sessions) {}
 
@@ -50,7 +51,7 @@ Admission Station::admit(const proto::ChargeJob& job, TimePoint now, Progress& p
   const double asked_min = job.min_power_kw > 0 ? job.min_power_kw : settings_.default_min_kw;
   const Watts min_w = std::clamp(power::to_watts(asked_min), power::to_watts(power::min_session_kw), max_w);
   // Every admitted session must still be able to get its minimum: the authority's rule.
-  if (!power::fits(min_sum_w(), min_w, limit_w())) return Admission{.refusal = power::Refusal::capacity};
+  if (!power::fits(min_sum_w(), min_w, effective_limit_w())) return Admission{.refusal = power::Refusal::capacity};
 
   Session session;
   session.session_id = proto::make_session_id(settings_.id, settings_.boot, next_session_);
@@ -113,6 +114,13 @@ void Station::set_limit(double limit_kw, double duration_s, TimePoint now, Progr
   reallocate(now, progress);
 }
 
+GrantVerdict Station::grant(const proto::FeederGrant& grant, TimePoint now, Progress& progress) {
+  settle(now, progress);
+  const GrantVerdict verdict = feeder_.accept(grant, now);
+  if (verdict == GrantVerdict::accepted) reallocate(now, progress);
+  return verdict;
+}
+
 void Station::advance(TimePoint now, Progress& progress) {
   settle(now, progress);
   reallocate(now, progress);
@@ -141,6 +149,7 @@ void Station::settle(TimePoint now, Progress& progress) {
     limit_until_.reset();
     progress.limit_expired = true;
   }
+  if (feeder_.expire(now)) progress.entered_fallback = true;
 }
 
 void Station::end(std::unordered_map<std::string, Session>::iterator found, proto::SessionStatus status,
@@ -175,7 +184,7 @@ void Station::reallocate(TimePoint now, Progress& progress) {
     demand.may_switch = !session.allocated || now - session.switched_at >= min_switch;
     demands.push_back(demand);
   }
-  const auto powers = allocation::allocate(policy_, demands, limit_w());
+  const auto powers = allocation::allocate(policy_, demands, effective_limit_w());
   for (std::size_t i = 0; i < order.size(); ++i) {
     Session& session = *order[i];
     const bool was_charging = session.charging();
@@ -197,6 +206,7 @@ power::Watts Station::min_sum_w() const {
 std::optional<TimePoint> Station::next_event(TimePoint now) const {
   std::optional<TimePoint> next = limit_until_;
   const auto sooner = [&next](TimePoint t) { next = next ? std::min(*next, t) : t; };
+  if (const auto lease_ends = feeder_.expires_at()) sooner(*lease_ends);
   const Duration min_switch = real(settings_.min_switch_s);
   for (const auto& [id, session] : sessions_) {
     if (session.departs_at) sooner(*session.departs_at);
@@ -213,6 +223,8 @@ std::optional<TimePoint> Station::next_event(TimePoint now) const {
 StationTotals Station::totals(TimePoint now) const {
   StationTotals totals;
   totals.limit_w = limit_w();
+  totals.feeder_limit_w = feeder_.limit_w();
+  totals.effective_limit_w = effective_limit_w();
   for (const auto& [id, session] : sessions_) {
     totals.allocated_w += session.power_w;
     totals.min_w += session.min_w;

@@ -1,9 +1,10 @@
 #pragma once
-// A substation's own books: its capacity and operator limit, its charging sessions, the admission
-// rule and the allocation of power among sessions. It is the authority: a job is admitted only if
-// every admitted session can still get its minimum under the effective limit (capacity, or the
-// operator's limit when lower), whatever the balancer believed; and the sum of allocated power
-// never exceeds that limit, at any instant (grid/allocation/allocator.h shares it out).
+// A substation's own books: its capacity and operator limit, its feeder grant, its charging
+// sessions, the admission rule and the allocation of power among sessions. It is the authority: a
+// job is admitted only if every admitted session can still get its minimum under the effective
+// limit (the least of capacity, the operator's limit and the feeder limit in force), whatever the
+// balancer believed; and the sum of allocated power never exceeds that limit, at any instant
+// (grid/allocation/allocator.h shares it out).
 // No sockets and no clock of its own: the node passes the time in, so tests step it.
 // Thread-safety: none; the substation node's thread owns it.
 
@@ -18,6 +19,7 @@
 #include "grid/proto/messages.h"
 #include "grid/util/bounded_memo.h"
 #include "grid/util/clock.h"
+#include "feeder_lease.h"
 #include "session.h"
 
 namespace grid::substation {
@@ -32,6 +34,7 @@ struct StationSettings {
   // Retries come within seconds: 20,000 covers over 30 s at 600 requests per second.
   std::size_t remembered_requests = 20'000;
   std::size_t remembered_sessions = 20'000;  // ended sessions still answered by a query
+  FeederSettings feeder{};
 };
 
 struct Admission {
@@ -45,7 +48,9 @@ struct Admission {
 
 // What the heartbeat and the gauges say about the station as a whole.
 struct StationTotals {
-  power::Watts limit_w = 0;
+  power::Watts limit_w = 0;  // min(capacity, operator limit): the feeder's is apart, below
+  std::optional<power::Watts> feeder_limit_w;  // the feeder limit in force (grant or fallback), if any
+  power::Watts effective_limit_w = 0;          // what allocation stays under: the least of both
   power::Watts allocated_w = 0;
   power::Watts min_w = 0;
   power::Watts demand_w = 0;  // what the sessions could take: the sum of their maximums
@@ -61,6 +66,7 @@ struct Progress {
   std::vector<EndedSession> ended;
   std::uint32_t switches = 0;  // sessions paused or resumed by re-allocation
   bool limit_expired = false;
+  bool entered_fallback = false;  // the feeder grant's lease ran out
 };
 
 class Station {
@@ -80,10 +86,13 @@ public:
   // An operator limit (0 clears it; duration 0: until changed). Applied at once: sessions are
   // re-allocated, paused in policy order if even the minimums do not fit.
   void set_limit(double limit_kw, double duration_s, TimePoint now, Progress& progress);
+  // A feeder grant for this substation: applied at once (a lowering pauses in policy order like an
+  // operator limit), unless older than the grant held from the same balancer boot.
+  GrantVerdict grant(const proto::FeederGrant& grant, TimePoint now, Progress& progress);
   // The control tick: brings the books up to now and re-allocates.
   void advance(TimePoint now, Progress& progress);
   // The next moment after `now` something happens on its own: a session completes or departs,
-  // the limit expires, a paused car may resume. (A paused car that may already resume but still
+  // the limit expires, the feeder grant's lease runs out, a paused car may resume. (A paused car that may already resume but still
   // gets nothing waits for the next event or control tick, not for a timer that has passed.)
   std::optional<TimePoint> next_event(TimePoint now) const;
 
@@ -92,10 +101,13 @@ public:
   double capacity_kw() const { return power::to_kw(capacity_w_); }
   double limit_kw() const { return power::to_kw(limit_w()); }
   std::optional<double> limit_expires_in_s(TimePoint now) const;
+  const FeederLease& feeder() const { return feeder_; }
   std::uint32_t active_sessions() const { return static_cast<std::uint32_t>(sessions_.size()); }
 
 private:
   power::Watts limit_w() const { return operator_limit_w_ ? std::min(*operator_limit_w_, capacity_w_) : capacity_w_; }
+  // The one limit admission and allocation obey.
+  power::Watts effective_limit_w() const { return std::min(limit_w(), feeder_.limit_w().value_or(limit_w())); }
   power::Watts min_sum_w() const;
   void settle(TimePoint now, Progress& progress);
   void end(std::unordered_map<std::string, Session>::iterator found, proto::SessionStatus status, Progress& progress);
@@ -108,6 +120,7 @@ private:
   power::Watts capacity_w_;
   std::optional<power::Watts> operator_limit_w_;
   std::optional<TimePoint> limit_until_;
+  FeederLease feeder_;
   std::uint64_t next_session_ = 1;
   std::unordered_map<std::string, Session> sessions_;  // by session id
   BoundedMemo<std::string, std::string> admitted_;     // request id -> session id

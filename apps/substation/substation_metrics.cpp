@@ -113,7 +113,27 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                   .Name("substation_messages_dropped_total")
                   .Help("Inbound messages dropped, by reason")
                   .Register(r),
-              labels, "reason") {
+              labels, "reason"),
+      granted_kw(BuildGauge()
+                     .Name("substation_granted_kw")
+                     .Help("The feeder limit in force, in kW: the balancer's grant, or the fallback once its lease ran out; 0 when none")
+                     .Register(r)
+                     .Add(labels)),
+      in_fallback(BuildGauge()
+                      .Name("substation_in_fallback")
+                      .Help("1 while no fresh feeder grant holds and the substation draws at most its fallback, else 0")
+                      .Register(r)
+                      .Add(labels)),
+      fallbacks(BuildCounter()
+                    .Name("substation_fallbacks_total")
+                    .Help("Times a feeder grant's lease ran out and the substation fell back")
+                    .Register(r)
+                    .Add(labels)),
+      grants(BuildCounter()
+                 .Name("substation_grants_total")
+                 .Help("Feeder grants accepted (a stale one is dropped instead)")
+                 .Register(r)
+                 .Add(labels)) {
   for (const auto error : proto::all_decode_errors) dropped.get(proto::reason_label(error));
   for (const auto* reason : node_drop_reasons) dropped.get(reason);
   for (const auto refusal : power::all_refusals) rejected.get(power::to_string(refusal));  // at 0 from the start
@@ -123,6 +143,7 @@ void SubstationMetrics::count(const Progress& progress) {
   if (progress.delivered_kwh > 0) energy.Increment(progress.delivered_kwh);
   if (progress.switches > 0) switches.Increment(progress.switches);
   if (progress.limit_expired) limit_changes.Increment();
+  if (progress.entered_fallback) fallbacks.Increment();
   for (const auto& ended : progress.ended) {
     switch (ended.status) {
       case proto::SessionStatus::completed: completed.Increment(); break;
@@ -148,6 +169,11 @@ void SubstationMetrics::show(const StationTotals& totals, double capacity) {
   min_kw.Set(power::to_kw(totals.min_w));
   charging.Set(totals.sessions - totals.paused);
   paused.Set(totals.paused);
+}
+
+void SubstationMetrics::show(const FeederLease& feeder) {
+  granted_kw.Set(power::to_kw(feeder.limit_w().value_or(0)));
+  in_fallback.Set(feeder.in_fallback() ? 1 : 0);
 }
 
 }  // namespace grid::substation

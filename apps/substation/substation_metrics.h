@@ -19,7 +19,8 @@ namespace grid::substation {
 struct SubstationMetrics {
   // The reasons of substation_messages_dropped_total beyond the codec's, each shown at 0 from the
   // start so dashboards and rate() see a zero rather than no data on a healthy grid.
-  static constexpr std::array node_drop_reasons{"unexpected_command", "reply_would_block"};
+  static constexpr std::array node_drop_reasons{"unexpected_command", "reply_would_block", "grant_for_another_substation",
+                                                "stale_grant"};
 
   SubstationMetrics(prometheus::Registry& registry, const std::string& id);
 
@@ -27,6 +28,8 @@ struct SubstationMetrics {
   void count(const Progress& progress);
   // The gauges, from the station's totals.
   void show(const StationTotals& totals, double capacity_kw);
+  // The feeder gauges, from the lease.
+  void show(const FeederLease& feeder);
 
   prometheus::Labels labels;
   prometheus::Gauge& current_load;
@@ -53,6 +56,10 @@ struct SubstationMetrics {
   prometheus::Counter& heartbeats;
   prometheus::Counter& cancelled;
   metrics::SeriesCache<prometheus::Counter> dropped;  // by reason
+  prometheus::Gauge& granted_kw;
+  prometheus::Gauge& in_fallback;
+  prometheus::Counter& fallbacks;
+  prometheus::Counter& grants;
 };
 
 }  // namespace grid::substation

@@ -9,9 +9,15 @@
 namespace grid::substation {
 namespace {
 
-StationSettings with_boot(StationSettings settings, std::uint64_t boot) {
+StationSettings resolved(const SubstationConfig& config, std::uint64_t boot) {
+  StationSettings settings = config.station;
   settings.boot = boot;
+  settings.feeder.lease = config.grant_lease.value_or(3 * config.heartbeat_interval);
   return settings;
+}
+
+std::string describe(std::optional<power::Watts> feeder_limit_w) {
+  return feeder_limit_w ? fmt::format("{} kW", power::to_kw(*feeder_limit_w)) : std::string("none");
 }
 
 }  // namespace
@@ -22,7 +28,7 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       clock_(clock),
       boot_(std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32)),
       allocation_(allocation::make_policy(config_.allocation)),
-      station_(with_boot(config_.station, boot_), *allocation_),
+      station_(resolved(config_, boot_), *allocation_),
       jobs_(transport::make_socket(context, zmq::socket_type::dealer, {.routing_id = config_.station.id})),
       heartbeats_(transport::make_socket(context, zmq::socket_type::pub)),
       loop_(context, clock),
@@ -63,6 +69,8 @@ void SubstationNode::on_job_socket() {
       handle_query(*query);
     } else if (const auto* limit = std::get_if<proto::SetLimit>(&message)) {
       handle_limit(*limit);
+    } else if (const auto* grant = std::get_if<proto::FeederGrant>(&message)) {
+      handle_grant(*grant);
     } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
       Progress progress;
       if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id, clock_.now(), progress)) {
@@ -139,6 +147,43 @@ void SubstationNode::handle_limit(const proto::SetLimit& limit) {
   publish_heartbeat();
 }
 
+void SubstationNode::handle_grant(const proto::FeederGrant& grant) {
+  if (grant.substation_id != station_.id()) {
+    drop("grant_for_another_substation");
+    return;
+  }
+  const auto before = station_.feeder().limit_w();
+  Progress progress;
+  if (station_.grant(grant, clock_.now(), progress) == GrantVerdict::stale) {
+    drop("stale_grant");
+  } else {
+    metrics_->grants.Increment();
+  }
+  account(progress);
+  feeder_changed(before, progress);
+  if (!station_.feeder().feeder_id().empty() && grant.feeder_id != station_.feeder().feeder_id()) {
+    // The balancer's topology is the source of truth: obeyed, and said once in a while.
+    std::size_t suppressed = 0;
+    if (feeder_log_.allow(suppressed)) {
+      spdlog::warn("granted for feeder '{}', but --feeder says '{}': the balancer's topology wins ({} similar suppressed)",
+                   grant.feeder_id, station_.feeder().feeder_id(), suppressed);
+    }
+  }
+}
+
+void SubstationNode::feeder_changed(std::optional<power::Watts> before, const Progress& progress) {
+  const auto after = station_.feeder().limit_w();
+  if (progress.entered_fallback) {
+    spdlog::warn("no fresh feeder grant within the lease: in fallback at {} until the balancer grants again",
+                 describe(after));
+  }
+  if (after == before) return;
+  spdlog::info("feeder limit {} -> {} (grant {}{})", describe(before), describe(after), station_.feeder().grant_seq(),
+               station_.feeder().in_fallback() ? ", in fallback" : "");
+  // The balancer hears at once that a lowering is applied (grant_seq), not at the next beat.
+  publish_heartbeat();
+}
+
 void SubstationNode::reply(const proto::Message& message) {
   if (transport::send_message(jobs_, message) != transport::SendResult::sent) drop("reply_would_block");
 }
@@ -147,8 +192,10 @@ std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
   Progress progress;
   const auto event = station_.next_event(now);
   if (now >= next_control_ || (event && now >= *event)) {
+    const auto feeder_before = station_.feeder().limit_w();
     station_.advance(now, progress);
     account(progress);
+    feeder_changed(feeder_before, progress);
     if (now >= next_control_) next_control_ = now + config_.control_interval;
   }
   if (now >= next_heartbeat_) {
@@ -173,6 +220,11 @@ void SubstationNode::publish_heartbeat() {
   heartbeat.energy_wanted_kwh = totals.energy_wanted_kwh;
   heartbeat.due_kw = totals.due_kw;
   heartbeat.paused_sessions = totals.paused;
+  const FeederLease& feeder = station_.feeder();
+  heartbeat.feeder_id = feeder.feeder_id();
+  heartbeat.granted_kw = power::to_kw(totals.feeder_limit_w.value_or(0));
+  heartbeat.grant_seq = feeder.grant_seq();
+  heartbeat.in_fallback = feeder.in_fallback();
   // PUB never blocks: with no subscriber ready the heartbeat is dropped, and the next one repeats it.
   transport::send_message(heartbeats_, heartbeat);
   metrics_->heartbeats.Increment();
@@ -181,6 +233,7 @@ void SubstationNode::publish_heartbeat() {
 void SubstationNode::account(const Progress& progress) {
   metrics_->count(progress);
   metrics_->show(station_.totals(clock_.now()), station_.capacity_kw());
+  metrics_->show(station_.feeder());
 }
 
 void SubstationNode::drop(std::string_view reason) {

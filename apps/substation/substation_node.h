@@ -2,7 +2,8 @@
 // grid-substation: owns a Station, takes charge jobs, session queries and limits from the balancer
 // over a DEALER, re-allocates power on every event and every control tick, and publishes a
 // heartbeat with its full state every interval over PUB. Both sockets connect, so the substation
-// finds a restarted balancer by itself.
+// finds a restarted balancer by itself. Feeder grants come over the same DEALER; the heartbeat
+// reports the feeder limit in force, the grant applied and whether it is in fallback.
 // Thread-safety: run() on one thread; stop() from any thread.
 
 #include <chrono>
@@ -29,6 +30,9 @@ struct SubstationConfig {
   std::string heartbeats_endpoint;  // the balancer's heartbeat SUB
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds control_interval{1000};  // re-allocation at least this often
+  // How long a feeder grant holds without a fresh one (a grant's own shorter lease_s wins);
+  // none: 3 heartbeat intervals, so one lost grant is no fallback but a lost link soon is.
+  std::optional<std::chrono::milliseconds> grant_lease;
 };
 
 class SubstationNode {
@@ -47,10 +51,13 @@ private:
   void handle_job(const proto::ChargeJob& job);
   void handle_query(const proto::SessionQuery& query);
   void handle_limit(const proto::SetLimit& limit);
+  void handle_grant(const proto::FeederGrant& grant);
   void reply(const proto::Message& message);
   void drop(std::string_view reason);
   // Counts what the station's step did and shows its totals: after every event.
   void account(const Progress& progress);
+  // Logs and counts a change of the feeder limit in force, and tells the balancer at once.
+  void feeder_changed(std::optional<power::Watts> before, const Progress& progress);
 
   SubstationConfig config_;
   const Clock& clock_;
@@ -65,6 +72,7 @@ private:
   TimePoint next_control_;
   std::unique_ptr<SubstationMetrics> metrics_;
   LogRateLimit drop_log_;
+  LogRateLimit feeder_log_;
 };
 
 }  // namespace grid::substation

@@ -1,5 +1,6 @@
-// The operator side of the edge, without sockets: the body of PUT /substations/{id}/limit as a
-// table, the bearer-token check (missing, wrong, right, disabled) and the token file's errors.
+// The operator side of the edge, without sockets: the bodies of PUT /substations/{id}/limit and
+// PUT /feeders/{id}/limit as tables, the bearer-token check (missing, wrong, right, disabled) and
+// the token file's errors.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -84,6 +85,43 @@ TEST_CASE("limit bodies: accepted with and without a duration") {
         LimitInput{0.5, 3600});
   CHECK(std::get<LimitInput>(parse_limit_request("application/json; charset=utf-8", R"({"limit_kw":1e6})")) ==
         LimitInput{1e6, 0});
+}
+
+TEST_CASE("feeder limit bodies: starts_in_s is a feeder's only, from 0, and refused like the other fields") {
+  struct Row {
+    std::string body;
+    const char* must_mention;
+  };
+  const std::vector<Row> table{
+      {R"({"limit_kw":80,"starts_in_s":-1})", "starts_in_s must be at least 0"},
+      {R"({"limit_kw":80,"starts_in_s":1e10})", "starts_in_s must be at least 0 and at most"},
+      {R"({"limit_kw":80,"starts_in_s":"soon"})", "starts_in_s must be a number, not a string"},
+      {R"({"limit_kw":80,"starts_in_s":1,"starts_in_s":2})", "duplicate field 'starts_in_s'"},
+      {R"({"starts_in_s":60})", "limit_kw is required"},
+      {R"({"limit_kw":0,"starts_in_s":60})", "limit_kw must be greater than 0"},
+      {R"({"limit_kw":80,"start":60})", "unknown field 'start' (expected limit_kw, starts_in_s, duration_s)"},
+  };
+  for (const auto& row : table) {
+    CAPTURE(row.body);
+    const auto parse = parse_feeder_limit_request(json_type, row.body);
+    const auto* rejection = std::get_if<LimitRejection>(&parse);
+    REQUIRE_MESSAGE(rejection != nullptr, "accepted: ", row.body);
+    CHECK(rejection->status == 400);
+    CAPTURE(rejection->message);
+    CHECK(rejection->message.find(row.must_mention) != std::string::npos);
+  }
+  // A substation's limit takes effect at once: it has no starts_in_s.
+  const auto substation = parse_limit_request(json_type, R"({"limit_kw":80,"starts_in_s":60})");
+  REQUIRE(std::holds_alternative<LimitRejection>(substation));
+  CHECK(std::get<LimitRejection>(substation).message.find("unknown field 'starts_in_s'") != std::string::npos);
+}
+
+TEST_CASE("feeder limit bodies: accepted at once, scheduled, and for a while") {
+  CHECK(std::get<LimitInput>(parse_feeder_limit_request(json_type, R"({"limit_kw":400})")) == LimitInput{400, 0, 0});
+  CHECK(std::get<LimitInput>(parse_feeder_limit_request(json_type, R"({"limit_kw":400,"starts_in_s":0})")) ==
+        LimitInput{400, 0, 0});
+  CHECK(std::get<LimitInput>(parse_feeder_limit_request(
+            json_type, R"({"duration_s":7200,"starts_in_s":1800,"limit_kw":250.5})")) == LimitInput{250.5, 7200, 1800});
 }
 
 TEST_CASE("operator tokens: disabled without tokens, 401 for missing or wrong, allowed for any accepted one") {

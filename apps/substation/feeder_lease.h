@@ -1,0 +1,59 @@
+#pragma once
+// The feeder grant a substation holds: the balancer's share of its feeder's budget, as a lease.
+// A grant is good for the shorter of the substation's own lease and the grant's lease_s, in REAL
+// time (a lost link is a matter of seconds on the wall, whatever --time-scale says). When it runs
+// out the substation falls back to min(fallback, last grant) and stays there until a fresh grant:
+// stale data never raises power. A substation that says it hangs on a feeder and has never been
+// granted draws at most its fallback (0 by default: nothing until the balancer speaks).
+// No clock of its own: the station passes the time in.
+// Thread-safety: none; the substation node's thread owns it (through the Station).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "grid/power/admission.h"
+#include "grid/proto/messages.h"
+#include "grid/util/clock.h"
+
+namespace grid::substation {
+
+struct FeederSettings {
+  std::string feeder_id;               // --feeder: the feeder it says it hangs on; empty: none said
+  std::optional<double> fallback_kw;   // --fallback-kw; else the last grant's fallback_kw (0 before any)
+  Duration lease = std::chrono::milliseconds(750);  // --grant-lease-ms (the node's default: 3 heartbeats)
+};
+
+enum class GrantVerdict {
+  accepted,
+  stale,  // older than the grant held from the same balancer boot
+};
+
+class FeederLease {
+public:
+  explicit FeederLease(FeederSettings settings);
+
+  // A grant for this substation (the node checks the id). Accepted unless older than the grant
+  // held from the same balancer boot; a grant from another boot is always taken.
+  GrantVerdict accept(const proto::FeederGrant& grant, TimePoint now);
+  // Brings the lease up to `now`: true when it ran out at this call (fallback entered).
+  bool expire(TimePoint now);
+
+  // The feeder limit in force: the grant, the fallback, or none (no feeder said and no grant).
+  std::optional<power::Watts> limit_w() const;
+  // When the grant in force runs out; none while in fallback or without a grant.
+  std::optional<TimePoint> expires_at() const { return fresh_ ? std::optional(expires_at_) : std::nullopt; }
+  bool in_fallback() const;
+  std::uint64_t grant_seq() const { return held_ ? held_->seq : 0; }
+  const std::string& feeder_id() const { return settings_.feeder_id; }
+
+private:
+  power::Watts fallback_w() const;
+
+  FeederSettings settings_;
+  std::optional<proto::FeederGrant> held_;  // the last grant accepted, kept through a fallback
+  bool fresh_ = false;                      // held_ is within its lease
+  TimePoint expires_at_{};
+};
+
+}  // namespace grid::substation
