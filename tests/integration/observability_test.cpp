@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -144,7 +145,10 @@ TEST_CASE("every dashboard and alert query runs on a real Prometheus scraping th
     MESSAGE("skipped: no prometheus binary on PATH (scripts/install-deps installs it)");
     return;
   }
-  Cluster cluster;
+  // One feeder over the three, so the feeder panels and alerts have series to show.
+  const auto topology = std::filesystem::temp_directory_path() / ("grid-topology-" + std::to_string(getpid()) + ".json");
+  std::ofstream(topology) << R"({"feeders": [{"id": "feeder-a", "limit_kw": 500, "substations": ["north", "south", "east"]}]})";
+  Cluster cluster({.balancer_extra = {"--topology", topology.string()}});
   cluster.start_balancer();
   cluster.add_substation("north", 300);
   cluster.add_substation("south", 200);
