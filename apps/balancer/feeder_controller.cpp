@@ -17,6 +17,15 @@ double own_limit_of(const proto::Heartbeat& heartbeat) {
   return heartbeat.limit_kw > 0 ? heartbeat.limit_kw : heartbeat.capacity_kw;
 }
 
+// What a substation this balancer has not granted yet may draw: the feeder limit it reports in
+// force (an older balancer's grant, or its fallback after that lease ran out), else its own limit.
+// Counting it at its own limit instead would let a grant above its fallback pass as a lowering and
+// go out before the others' lowerings (found by the feeder integration test: 70 kW on 60).
+double ceiling_of(const proto::Heartbeat& heartbeat) {
+  const double own = own_limit_of(heartbeat);
+  return heartbeat.in_fallback || heartbeat.granted_kw > 0 ? std::min(own, heartbeat.granted_kw) : own;
+}
+
 double seconds_of(Duration duration) { return std::chrono::duration<double>(duration).count(); }
 
 }  // namespace
@@ -56,7 +65,7 @@ void FeederController::on_heartbeat(const proto::Heartbeat& heartbeat, bool new_
     spdlog::info("substation '{}' now agrees with the topology on its feeder: routing to it again", id);
   }
   if (!feeder) return;
-  if (new_boot || !ledger_.knows(id)) ledger_.reset(id, own_limit_of(heartbeat));
+  if (new_boot || !ledger_.knows(id)) ledger_.reset(id, ceiling_of(heartbeat));
   ledger_.on_heartbeat(id, heartbeat.grant_seq, heartbeat.granted_kw, heartbeat.load_kw, now);
 }
 

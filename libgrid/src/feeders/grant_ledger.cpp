@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace grid::feeders {
 namespace {
@@ -76,12 +77,42 @@ std::optional<double> GrantLedger::sent_kw(const std::string& substation) const 
 }
 
 std::vector<double> GrantLedger::counted_by_feeder(TimePoint now) const {
-  std::vector<double> sums(topology_.feeders().size(), 0.0);
+  std::vector<Watts> sums(topology_.feeders().size(), 0);
   for (const auto& [id, state] : states_) {
-    const double kw = power::to_kw(ceiling(state, now));
+    const Watts kw = ceiling(state, now);
     for (const std::size_t f : topology_.path_of(id)) sums[f] += kw;
   }
-  return sums;
+  add_unheard({}, sums);
+  std::vector<double> kw(sums.size());
+  for (std::size_t f = 0; f < sums.size(); ++f) kw[f] = power::to_kw(sums[f]);
+  return kw;
+}
+
+// A substation of the topology this balancer has not heard from may be drawing all the same (a
+// restarted balancer has not heard anyone yet, and one cut off from us holds its fallback): it is
+// counted at an equal share of each feeder on its path (the tightest), so nobody is raised into
+// power it may be using. Found by the feeder integration test: a restarted balancer raised the
+// first substation it heard to the whole feeder while the others still drew their fallbacks.
+void GrantLedger::add_unheard(const std::vector<double>& feeder_limit_kw, std::vector<Watts>& sums) const {
+  const auto& feeders = topology_.feeders();
+  const auto limit_of = [&](std::size_t f) {
+    return watts(f < feeder_limit_kw.size() ? feeder_limit_kw[f] : feeders[f].limit_kw);
+  };
+  std::vector<std::size_t> under(feeders.size(), 0);  // substations under each feeder, nested included
+  for (const auto& feeder : feeders) {
+    for (const auto& substation : feeder.substations) {
+      for (const std::size_t f : topology_.path_of(substation)) ++under[f];
+    }
+  }
+  for (const auto& feeder : feeders) {
+    for (const auto& substation : feeder.substations) {
+      if (states_.count(substation) != 0) continue;
+      const auto path = topology_.path_of(substation);
+      Watts share = std::numeric_limits<Watts>::max();
+      for (const std::size_t f : path) share = std::min<Watts>(share, limit_of(f) / static_cast<Watts>(under[f]));
+      for (const std::size_t f : path) sums[f] += share;
+    }
+  }
 }
 
 std::vector<PlannedGrant> GrantLedger::move(const std::vector<double>& feeder_limit_kw,
@@ -95,6 +126,7 @@ std::vector<PlannedGrant> GrantLedger::move(const std::vector<double>& feeder_li
     const Watts kw = ceiling(state, now);
     for (const std::size_t f : topology_.path_of(id)) sums[f] += kw;
   }
+  add_unheard(feeder_limit_kw, sums);
   // Lowerings first (they never need room), then raises in id order, each into the room left.
   std::vector<std::pair<std::string, Watts>> order;
   for (const auto& [id, kw] : target_kw) {

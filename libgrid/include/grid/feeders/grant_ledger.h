@@ -8,7 +8,8 @@
 // are then forgotten. A raise is sent only as far as every feeder on the substation's path has
 // room: the sum of its substations' ceilings stays within the feeder's limit. A substation not
 // granted for lease + margin is counted at its fallback (it has fallen back); one never granted
-// at its own limit (what it draws without a grant).
+// at the feeder limit it reports in force, else its own limit; one of the topology never heard
+// from at an equal share of its feeders (it may be drawing all the same).
 // Time comes in as a parameter. Thread-safety: none; one owner.
 
 #include <cstdint>
@@ -42,8 +43,10 @@ public:
   // sent (the caller derives it from the wall clock), or an old grant_seq would confirm new grants.
   GrantLedger(const Topology& topology, LedgerSettings settings, std::uint64_t first_seq);
 
-  // A substation that joined or restarted holds no grant: it may draw up to its own limit.
-  void reset(const std::string& substation, double own_limit_kw);
+  // A substation that joined, restarted, or was granted by another balancer boot: it may draw up
+  // to `ceiling_kw` (the feeder limit it reports in force, else its own limit) until our grants
+  // to it are confirmed.
+  void reset(const std::string& substation, double ceiling_kw);
   bool knows(const std::string& substation) const { return states_.count(substation) != 0; }
   // A heartbeat's grant_seq, granted_kw and load_kw.
   void on_heartbeat(const std::string& substation, std::uint64_t grant_seq, double granted_kw, double load_kw,
@@ -80,6 +83,7 @@ private:
   power::Watts ceiling(const State& state, TimePoint now) const;
   bool lapsed(const State& state, TimePoint now) const;
   void settle(State& state, TimePoint now) const;  // a lapsed lease: only the fallback remains
+  void add_unheard(const std::vector<double>& feeder_limit_kw, std::vector<power::Watts>& sums) const;
 
   const Topology& topology_;
   LedgerSettings settings_;
