@@ -136,3 +136,28 @@ TEST_CASE("property: while budgets move, the sum of ceilings under a feeder neve
     }
   }
 }
+
+TEST_CASE("a restarted balancer raises nobody into power that substations it has not heard yet may draw") {
+  // Three substations in fallback at 20 kW each on a 60 kW feeder; the new balancer has heard only
+  // "c" so far. Counting the unheard at 0 would let it raise c to the whole feeder (80 kW drawn).
+  const Topology three = Topology::parse(R"({"feeders": [
+    {"id": "f", "limit_kw": 60, "substations": ["a", "b", "c"]}]})");
+  FakeClock clock;
+  GrantLedger ledger(three, {.lease = 750ms, .margin = 250ms}, 5000);
+  ledger.reset("c", 20);  // the fallback it reports in force
+  CHECK(ledger.counted_by_feeder(clock.now())[0] == doctest::Approx(60));  // a and b at 20 each, unheard
+  auto grants = ledger.move({60}, {{"c", 40}}, {}, clock.now(), false);
+  REQUIRE(grants.size() == 1);
+  CHECK(grants[0].granted_kw == doctest::Approx(20));  // no room to raise
+  // Once a and b are heard at their fallbacks and lowered to 10, c gets the room they free.
+  ledger.reset("a", 20);
+  ledger.reset("b", 20);
+  grants = ledger.move({60}, {{"a", 10}, {"b", 10}, {"c", 40}}, {}, clock.now(), false);
+  for (const auto& grant : grants) CHECK(grant.substation != "c");
+  for (const auto& grant : grants) ledger.on_heartbeat(grant.substation, grant.seq, 10, 9, clock.now());
+  grants = ledger.move({60}, {{"a", 10}, {"b", 10}, {"c", 40}}, {}, clock.now(), false);
+  REQUIRE(grants.size() == 1);
+  CHECK(grants[0].substation == "c");
+  CHECK(grants[0].granted_kw == doctest::Approx(40));
+  CHECK(ledger.counted_by_feeder(clock.now())[0] <= 60 + 1e-9);
+}
