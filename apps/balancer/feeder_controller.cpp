@@ -180,7 +180,7 @@ proto::FeederLimitAck FeederController::on_limit(const proto::FeederLimit& limit
   proto::FeederLimitAck ack{.request_id = limit.request_id, .feeder_id = limit.feeder_id};
   const auto feeder = topology_.feeder_index(limit.feeder_id);
   if (!feeder) {
-    ack.reason = "unknown_feeder";
+    ack.reason = "no feeder with that id in the topology";
     return ack;
   }
   ack.topology_kw = topology_.feeders()[*feeder].limit_kw;

@@ -126,7 +126,7 @@ void GridView::control_feeders(TimePoint now) {
 
 proto::FeederLimitAck GridView::on_feeder_limit(const proto::FeederLimit& limit, TimePoint now) {
   if (feeders_ == nullptr) {
-    return {.request_id = limit.request_id, .feeder_id = limit.feeder_id, .reason = "no_topology"};
+    return {.request_id = limit.request_id, .feeder_id = limit.feeder_id, .reason = "no feeder: the balancer was started without --topology"};
   }
   auto ack = feeders_->on_limit(limit, now);
   feeders_dirty_ = true;

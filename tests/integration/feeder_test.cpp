@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -34,18 +35,31 @@ struct Reading {
   bool in_fallback = false;
 };
 
-// One sweep over the substations' /metrics, a few milliseconds long: far shorter than a
-// heartbeat, which is the least time the balancer takes to move budget (it raises only after a
-// heartbeat confirms the lowering), so a sweep's sum is a fair reading of the feeder.
+// The substations as one reading. /metrics is read one substation at a time, and budget moves
+// as fast as that: a substation that applies a lowered grant heartbeats at once, so the balancer
+// can raise another a few milliseconds later, within one pass over six scrapes. A pass forward
+// then a pass backward, keeping each substation's lower reading, sees a substation that was
+// lowered at its new value and one that was raised at its old one, so a move in flight is not
+// mistaken for an overdraw; a real overdraw lasts and shows in both passes.
 std::map<std::string, Reading> sweep(Cluster& cluster) {
-  std::map<std::string, Reading> readings;
-  for (auto& substation : cluster.substations()) {
+  auto read_one = [](SubstationProcess& substation) -> std::optional<Reading> {
     const auto text = http_get(substation.metrics_port, "/metrics");
-    if (!text) continue;
+    if (!text) return std::nullopt;
     const std::string label = "{substation=\"" + substation.id + "\"}";
-    readings[substation.id] = {sample(text->body, "substation_allocated_kw" + label).value_or(0),
-                               sample(text->body, "substation_granted_kw" + label).value_or(0),
-                               sample(text->body, "substation_in_fallback" + label).value_or(0) > 0};
+    return Reading{sample(text->body, "substation_allocated_kw" + label).value_or(0),
+                   sample(text->body, "substation_granted_kw" + label).value_or(0),
+                   sample(text->body, "substation_in_fallback" + label).value_or(0) > 0};
+  };
+  std::map<std::string, Reading> readings;
+  auto& substations = cluster.substations();
+  for (auto& substation : substations) {
+    if (const auto reading = read_one(substation)) readings[substation.id] = *reading;
+  }
+  for (auto it = substations.rbegin(); it != substations.rend(); ++it) {
+    const auto reading = read_one(*it);
+    const auto found = readings.find(it->id);
+    if (!reading || found == readings.end()) continue;
+    if (reading->allocated_kw < found->second.allocated_kw) found->second = *reading;
   }
   return readings;
 }
@@ -132,6 +146,15 @@ TEST_CASE("issue 14: two feeders, a demand-response limit kept from its start, a
   INFO(rush.log);
   CHECK(rush.exit_code == 0);
   REQUIRE(wait_until([&] { return feeder_sum(sweep(cluster), 'a') > 50 && feeder_sum(sweep(cluster), 'b') > 50; }));
+
+  // An unknown feeder is a 404 through the whole chain (edge, balancer, back).
+  const auto unknown = http_call(edge, {.method = "PUT",
+                                        .target = "/feeders/feeder-z/limit",
+                                        .body = R"({"limit_kw": 30})",
+                                        .content_type = "application/json",
+                                        .headers = {{"Authorization", "Bearer operator-secret"}}});
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
 
   // Demand response: feeder-a at most 30 kW from 2 s from now, for an hour.
   const auto put = http_call(edge, {.method = "PUT",
