@@ -40,9 +40,9 @@ Admission Station::admit(const proto::ChargeJob& job, TimePoint now, Progress& p
   settle(now, progress);
   if (const auto* known = admitted_.find(job.request_id)) {
     Admission repeated{.accepted = true, .session_id = *known, .repeated = true};
-    if (const auto found = sessions_.find(*known); found != sessions_.end()) {
-      repeated.power_w = found->second.power_w;
-      repeated.min_w = found->second.min_w;
+    if (const Session* found = sessions_.find(*known)) {
+      repeated.power_w = found->power_w;
+      repeated.min_w = found->min_w;
     }
     return repeated;
   }
@@ -67,9 +67,9 @@ Admission Station::admit(const proto::ChargeJob& job, TimePoint now, Progress& p
   session.switched_at = now;  // a car that has just started is not paused again at once
   const std::string id = session.session_id;
   admitted_.remember(job.request_id, id);
-  sessions_.emplace(id, std::move(session));
+  sessions_.add(std::move(session));
   reallocate(now, progress);
-  const Session& admitted = sessions_.at(id);
+  const Session& admitted = *sessions_.find(id);
   return Admission{.accepted = true, .session_id = id, .power_w = admitted.power_w, .min_w = admitted.min_w};
 }
 
@@ -79,11 +79,10 @@ std::optional<Session> Station::cancel(const std::string& request_id, const std:
   if (admitted == nullptr) return std::nullopt;
   if (!session_id.empty() && *admitted != session_id) return std::nullopt;
   settle(now, progress);
-  const auto found = sessions_.find(*admitted);
+  const std::string session = *admitted;
   admitted_.forget(request_id);  // a later job for this request is decided afresh
-  if (found == sessions_.end()) return std::nullopt;  // already ended
-  Session cancelled = found->second;
-  sessions_.erase(found);  // not remembered as ended: the request lives on elsewhere
+  if (sessions_.find(session) == nullptr) return std::nullopt;  // already ended
+  Session cancelled = sessions_.take(session);  // not remembered as ended: the request lives on elsewhere
   reallocate(now, progress);
   return cancelled;
 }
@@ -91,10 +90,10 @@ std::optional<Session> Station::cancel(const std::string& request_id, const std:
 std::optional<proto::SessionState> Station::query(const std::string& session_id, bool stop, TimePoint now,
                                                   Progress& progress) {
   settle(now, progress);
-  if (const auto found = sessions_.find(session_id); found != sessions_.end()) {
-    if (!stop) return state_of(found->second, found->second.charging() ? proto::SessionStatus::charging
-                                                                      : proto::SessionStatus::paused, now);
-    end(found, proto::SessionStatus::stopped, progress);
+  if (const Session* found = sessions_.find(session_id)) {
+    if (!stop) return state_of(*found, found->charging() ? proto::SessionStatus::charging : proto::SessionStatus::paused,
+                               now);
+    end(session_id, proto::SessionStatus::stopped, progress);
     reallocate(now, progress);  // its power goes to the others at once
   }
   // Ended (now or before): its final state, the same however often it is asked or stopped again.
@@ -128,7 +127,7 @@ void Station::advance(TimePoint now, Progress& progress) {
 
 void Station::settle(TimePoint now, Progress& progress) {
   std::vector<std::pair<std::string, proto::SessionStatus>> ending;
-  for (auto& [id, session] : sessions_) {
+  for (auto& session : sessions_) {
     if (now > session.settled_at) {
       // Energy at the allocated power since the last settlement, never past what was asked.
       const double grid_hours = seconds_between(session.settled_at, now) * settings_.time_scale / 3600.0;
@@ -138,12 +137,12 @@ void Station::settle(TimePoint now, Progress& progress) {
       session.settled_at = now;
     }
     if (session.energy_left_kwh() <= energy_slack_kwh) {
-      ending.emplace_back(id, proto::SessionStatus::completed);
+      ending.emplace_back(session.session_id, proto::SessionStatus::completed);
     } else if (session.departs_at && *session.departs_at <= now) {
-      ending.emplace_back(id, proto::SessionStatus::departed);
+      ending.emplace_back(session.session_id, proto::SessionStatus::departed);
     }
   }
-  for (const auto& [id, status] : ending) end(sessions_.find(id), status, progress);
+  for (const auto& [id, status] : ending) end(id, status, progress);
   if (limit_until_ && *limit_until_ <= now) {
     operator_limit_w_.reset();
     limit_until_.reset();
@@ -152,10 +151,8 @@ void Station::settle(TimePoint now, Progress& progress) {
   if (feeder_.expire(now)) progress.entered_fallback = true;
 }
 
-void Station::end(std::unordered_map<std::string, Session>::iterator found, proto::SessionStatus status,
-                  Progress& progress) {
-  Session session = std::move(found->second);
-  sessions_.erase(found);
+void Station::end(const std::string& session_id, proto::SessionStatus status, Progress& progress) {
+  Session session = sessions_.take(session_id);
   if (status == proto::SessionStatus::completed) session.delivered_kwh = session.energy_kwh;
   session.power_w = 0;
   progress.ended.push_back({session, status});
@@ -170,7 +167,7 @@ void Station::reallocate(TimePoint now, Progress& progress) {
   std::vector<allocation::SessionDemand> demands;
   demands.reserve(sessions_.size());
   const Duration min_switch = real(settings_.min_switch_s);
-  for (auto& [id, session] : sessions_) {
+  for (auto& session : sessions_) {
     order.push_back(&session);
     allocation::SessionDemand demand;
     demand.arrival = session.arrival;
@@ -199,7 +196,7 @@ void Station::reallocate(TimePoint now, Progress& progress) {
 
 power::Watts Station::min_sum_w() const {
   Watts sum = 0;
-  for (const auto& [id, session] : sessions_) sum += session.min_w;
+  for (const auto& session : sessions_) sum += session.min_w;
   return sum;
 }
 
@@ -208,7 +205,7 @@ std::optional<TimePoint> Station::next_event(TimePoint now) const {
   const auto sooner = [&next](TimePoint t) { next = next ? std::min(*next, t) : t; };
   if (const auto lease_ends = feeder_.expires_at()) sooner(*lease_ends);
   const Duration min_switch = real(settings_.min_switch_s);
-  for (const auto& [id, session] : sessions_) {
+  for (const auto& session : sessions_) {
     if (session.departs_at) sooner(*session.departs_at);
     if (session.charging()) {
       const double grid_hours = session.energy_left_kwh() / power::to_kw(session.power_w);
@@ -225,7 +222,7 @@ StationTotals Station::totals(TimePoint now) const {
   totals.limit_w = limit_w();
   totals.feeder_limit_w = feeder_.limit_w();
   totals.effective_limit_w = effective_limit_w();
-  for (const auto& [id, session] : sessions_) {
+  for (const auto& session : sessions_) {
     totals.allocated_w += session.power_w;
     totals.min_w += session.min_w;
     totals.demand_w += session.max_w;

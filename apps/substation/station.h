@@ -21,6 +21,7 @@
 #include "grid/util/clock.h"
 #include "feeder_lease.h"
 #include "session.h"
+#include "session_book.h"
 
 namespace grid::substation {
 
@@ -110,7 +111,7 @@ private:
   power::Watts effective_limit_w() const { return std::min(limit_w(), feeder_.limit_w().value_or(limit_w())); }
   power::Watts min_sum_w() const;
   void settle(TimePoint now, Progress& progress);
-  void end(std::unordered_map<std::string, Session>::iterator found, proto::SessionStatus status, Progress& progress);
+  void end(const std::string& session_id, proto::SessionStatus status, Progress& progress);
   void reallocate(TimePoint now, Progress& progress);
   proto::SessionState state_of(const Session& session, proto::SessionStatus status, TimePoint now) const;
   Duration real(double grid_seconds) const;
@@ -122,7 +123,7 @@ private:
   std::optional<TimePoint> limit_until_;
   FeederLease feeder_;
   std::uint64_t next_session_ = 1;
-  std::unordered_map<std::string, Session> sessions_;  // by session id
+  SessionBook sessions_;
   BoundedMemo<std::string, std::string> admitted_;     // request id -> session id
   BoundedMemo<std::string, EndedSession> ended_;       // session id -> its final state
 };
