@@ -212,8 +212,13 @@ private:
 
 }  // namespace
 
-std::unique_ptr<TraceReplay> make_trace_replay(const LoadgenConfig& config, const Trace& trace) {
+std::unique_ptr<TraceReplay> make_http_trace_replay(const LoadgenConfig& config, const Trace& trace) {
   return std::make_unique<HttpTraceReplay>(config, trace);
+}
+
+std::unique_ptr<TraceReplay> make_trace_replay(const LoadgenConfig& config, const Trace& trace) {
+  return config.target.mode == Target::Mode::http ? make_http_trace_replay(config, trace)
+                                                  : make_zmq_trace_replay(config, trace);
 }
 
 }  // namespace grid::loadgen
