@@ -30,7 +30,9 @@ bool wait_for_balancer(zmq::socket_t& socket, const std::string& endpoint, std::
       }
     }
   }
-  if (!stopped) spdlog::warn("no answer from a balancer at {} within {} ms; sending anyway", endpoint, patience.count());
+  if (!stopped) {
+    spdlog::warn("no answer from a balancer at {} within {} ms; sending anyway", endpoint, patience.count());
+  }
   return false;
 }
 

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "balancer_ping.h"
+#include "grid_snapshot.h"
 #include "grid/proto/queries.h"
 #include "grid/transport/poll_loop.h"
 #include "grid/transport/sockets.h"
@@ -121,7 +122,8 @@ private:
   // balancer answers conflict instead of recognising it.
   proto::Message message_of(const std::string& id, const Asking& asking) const {
     if (asking.kind == Asking::Kind::unplug) {
-      return proto::SessionQuery{.request_id = id, .session_id = trace_tally_.sessions[asking.index].session_id, .stop = true};
+      const auto& session_id = trace_tally_.sessions[asking.index].session_id;
+      return proto::SessionQuery{.request_id = id, .session_id = session_id, .stop = true};
     }
     const auto& session = trace_.sessions[asking.index];
     return proto::ChargeRequest{.request_id = id,
@@ -189,7 +191,8 @@ private:
       trace_tally_.sessions[asking.index].admission = Fate::failed;
       tally_.record(miss == Miss::not_sent ? RequestOutcome::error : RequestOutcome::timeout, std::nullopt);
     } else {
-      problems_.warn("{}: unplugging {}, its energy stays unknown", trace_tally_.sessions[asking.index].session_id, why);
+      problems_.warn("{}: unplugging {}, its energy stays unknown", trace_tally_.sessions[asking.index].session_id,
+                     why);
     }
     asking_.erase(found);
   }
@@ -296,18 +299,7 @@ private:
     }
     sampling_ = false;
     if (now > sample_deadline_) return;
-    GridSnapshot snapshot{.trace_s = schedule_.trace_now(sample_asked_at_), .substations = {}};
-    for (const auto& substation : gathering_.take()) {
-      const std::size_t paused = std::min(substation.paused_sessions, substation.sessions);
-      snapshot.substations.push_back({.id = substation.substation_id,
-                                      .live = substation.live,
-                                      .allocated_kw = substation.allocated_kw,
-                                      .limit_kw = substation.limit_kw > 0 ? substation.limit_kw : substation.capacity_kw,
-                                      .capacity_kw = substation.capacity_kw,
-                                      .charging = substation.sessions - paused,
-                                      .paused = paused});
-    }
-    trace_tally_.snapshots.push_back(std::move(snapshot));
+    trace_tally_.snapshots.push_back(snapshot_of(schedule_.trace_now(sample_asked_at_), gathering_.take()));
   }
 
   LoadgenConfig config_;

@@ -13,7 +13,8 @@ using namespace std::chrono_literals;
 namespace {
 
 Trace day() {
-  std::istringstream in("arrival_s,departure_s,energy_kwh,max_power_kw\n0,3600,10,11\n1800,7200,10,11\n1800,9000,5,7\n");
+  std::istringstream in(
+      "arrival_s,departure_s,energy_kwh,max_power_kw\n0,3600,10,11\n1800,7200,10,11\n1800,9000,5,7\n");
   return read_trace(in, "day.csv");
 }
 
