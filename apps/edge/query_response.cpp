@@ -17,17 +17,6 @@ bool running(proto::SessionStatus status) {
 
 }  // namespace
 
-std::string_view status_name(proto::SessionStatus status) {
-  switch (status) {
-    case proto::SessionStatus::charging: return "charging";
-    case proto::SessionStatus::paused: return "paused";
-    case proto::SessionStatus::completed: return "completed";
-    case proto::SessionStatus::departed: return "departed";
-    case proto::SessionStatus::stopped: return "stopped";
-  }
-  return "unknown";
-}
-
 nlohmann::json session_json(const proto::SessionState& state) {
   nlohmann::json body{{"session_id", state.session_id},
                       {"status", status_name(state.status)},

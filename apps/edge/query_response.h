@@ -10,11 +10,12 @@
 
 #include "broker_client.h"
 #include "grid/http/server.h"
+#include "grid/proto/queries.h"
 
 namespace grid::edge {
 
-// "charging", "paused", "completed", "departed", "stopped".
-std::string_view status_name(proto::SessionStatus status);
+// "charging", "paused", "completed", "departed", "stopped" (shared with the load generator).
+using proto::status_name;
 
 // GET and DELETE /sessions/{id}: 200 with the state; 404 when the substation knows no such
 // session (found, reason empty); 503 when it could not be asked (the reason says why).

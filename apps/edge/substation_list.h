@@ -1,41 +1,13 @@
 #pragma once
-// The SubstationInfo answers to one SubstationsQuery, put back together: the balancer sends one
-// message per substation (`total` of them, numbered by `index`), which may come twice after a
-// retry. Pure: no sockets, so it is tested on its own.
-// Thread-safety: none; one owner (the broker thread).
+// The gathering of SubstationInfo answers lives in libgrid (grid/proto/queries.h), shared with
+// the load generator's ZeroMQ replay; these names keep the edge's code as it was.
 
-#include <cstdint>
-#include <vector>
-
-#include "grid/proto/messages.h"
+#include "grid/proto/queries.h"
 
 namespace grid::edge {
 
-// Every substation the balancer knows, in the balancer's order (SubstationInfo::index).
-using SubstationList = std::vector<proto::SubstationInfo>;
-
-// More SubstationInfo answers than this for one query is a broken balancer, not a big grid: the
-// list is refused rather than allocated.
-inline constexpr std::uint32_t max_listed_substations = 100'000;
-
-class SubstationGathering {
-public:
-  enum class Step {
-    waiting,       // more to come
-    complete,      // every index has come: take() the list
-    duplicate,     // an index already seen (a retry's second answer): ignored
-    inconsistent,  // an index or total that contradicts the others or the bound: ignored
-  };
-
-  Step add(proto::SubstationInfo info);
-  // The list once complete; leaves this empty.
-  SubstationList take() { return std::move(infos_); }
-
-private:
-  SubstationList infos_;
-  std::vector<bool> seen_;
-  std::uint32_t received_ = 0;
-  bool complete_ = false;
-};
+using proto::max_listed_substations;
+using proto::SubstationGathering;
+using proto::SubstationList;
 
 }  // namespace grid::edge

@@ -27,9 +27,10 @@ std::optional<double> parse_number(std::string_view text) {
 void add_trace_flags(CLI::App& app, LoadgenConfig& config) {
   auto* trace = app.add_option("--trace", config.trace_path,
                                "Replay the sessions of this CSV (arrival_s,departure_s,energy_kwh,max_power_kw"
-                               "[,min_power_kw][,priority][,vehicle_id]) through the edge: each car asks at its "
-                               "arrival and unplugs (DELETE /sessions/ID) at its departure; the summary adds energy "
-                               "delivered, demand met, peaks and limit violations. Needs an http:// target");
+                               "[,min_power_kw][,priority][,vehicle_id]): each car asks at its arrival and unplugs at "
+                               "its departure, through the edge (http:// target: POST /charge, DELETE /sessions/ID) "
+                               "or straight to the balancer's frontend (tcp:// target: ChargeRequest, SessionQuery "
+                               "with stop); the summary adds energy delivered, demand met, peaks and limit violations");
   for (const char* name : {"--vehicles", "--rate", "--ramp-s", "--power-kw", "--energy-kwh", "--seed"}) {
     trace->excludes(app.get_option(name));
   }
@@ -40,8 +41,8 @@ void add_trace_flags(CLI::App& app, LoadgenConfig& config) {
       ->needs(trace);
   app.add_option_function<int>(
          "--sample-ms", [&config](int ms) { config.sample_interval = std::chrono::milliseconds(ms); },
-         "During a replay, look at the grid (GET /substations) this often, in real milliseconds: the time series "
-         "of the report and the limit check")
+         "During a replay, look at the grid (GET /substations, or a SubstationsQuery over ZeroMQ) this often, in "
+         "real milliseconds: the time series of the report and the limit check")
       ->check(CLI::Range(10, 60'000))
       ->default_str(std::to_string(config.sample_interval.count()))
       ->needs(trace);

@@ -65,9 +65,9 @@ bool write_json(const std::string& path, const nlohmann::json& json) {
 std::string describe(const LoadgenConfig& config, const Trace* trace) {
   const bool http = config.target.mode == Target::Mode::http;
   if (trace) {
-    return fmt::format("trace {} ({} sessions over {:.1f} h) to {}, time scale {:g}, {} connections", trace->source,
+    return fmt::format("trace {} ({} sessions over {:.1f} h) to {}, time scale {:g}, {}", trace->source,
                        trace->sessions.size(), trace->end_s() / 3600, config.target.text(), config.time_scale,
-                       config.concurrency);
+                       http ? fmt::format("{} connections", config.concurrency) : "ZeroMQ to the balancer");
   }
   std::string text = fmt::format("{} vehicles to {} ({}), {} in flight at most, ", config.vehicles,
                                  config.target.text(), http ? "HTTP through the edge" : "ZeroMQ to the balancer",
@@ -81,10 +81,6 @@ std::string describe(const LoadgenConfig& config, const Trace* trace) {
 int run_loadgen(const LoadgenConfig& config) {
   std::optional<Trace> trace;
   if (!config.trace_path.empty()) {
-    if (config.target.mode != Target::Mode::http) {
-      spdlog::error("--trace replays through an edge: give an http:// target (a ZeroMQ replay is not built)");
-      return 2;
-    }
     try {
       trace = load_trace(config.trace_path);
     } catch (const TraceError& error) {

@@ -1,14 +1,14 @@
 #include "trace_replay.h"
 
 #include <atomic>
-#include <queue>
-#include <random>
+#include <map>
 
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "http_pool.h"
+#include "trace_schedule.h"
 
 namespace grid::loadgen {
 namespace {
@@ -23,11 +23,6 @@ constexpr int charge_attempts = 3;
 constexpr int unplug_attempts = 4;
 constexpr auto unplug_retry_pause = std::chrono::milliseconds(200);
 
-std::string run_prefix() {
-  std::random_device device;
-  return fmt::format("{:08x}", std::uniform_int_distribution<std::uint32_t>()(device));
-}
-
 class HttpTraceReplay final : public TraceReplay {
 public:
   HttpTraceReplay(const LoadgenConfig& config, const Trace& trace)
@@ -36,7 +31,8 @@ public:
         io_(1),
         timer_(io_),
         pool_(io_, config.target.host, config.target.port, config.concurrency, config.timeout),
-        key_prefix_(run_prefix()),
+        schedule_(trace, config.time_scale, config.sample_interval),
+        key_prefix_(run_token()),
         attempts_(trace.sessions.size(), 0) {
     tally_.planned = trace.sessions.size();
     for (const auto& session : trace.sessions) trace_tally_.sessions.push_back({.requested_kwh = session.energy_kwh});
@@ -44,7 +40,7 @@ public:
 
   RunTally run() override {
     start_ = last_finish_ = Clock::now();
-    next_sample_ = start_;
+    schedule_.start(start_);
     wake();
     if (!stopped_) io_.run();
     tally_.wall_s = std::chrono::duration<double>(last_finish_ - start_).count();
@@ -60,37 +56,23 @@ public:
   const TraceTally& trace_tally() const override { return trace_tally_; }
 
 private:
-  Clock::time_point at(double trace_s) const {
-    return start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(trace_s / config_.time_scale));
-  }
-  double trace_now(Clock::time_point now) const {
-    return std::chrono::duration<double>(now - start_).count() * config_.time_scale;
-  }
-  bool finished() const { return next_arrival_ == trace_.sessions.size() && departures_.empty() && outstanding_ == 0; }
+  bool finished() const { return !schedule_.arrivals_left() && !schedule_.departures_left() && outstanding_ == 0; }
 
   // Does everything due by now, then sleeps until the next thing is due.
   void wake() {
     const auto now = Clock::now();
-    while (next_arrival_ < trace_.sessions.size() && at(trace_.sessions[next_arrival_].arrival_s) <= now) {
-      const double lag = std::chrono::duration<double, std::milli>(now - at(trace_.sessions[next_arrival_].arrival_s)).count();
-      trace_tally_.max_arrival_lag_ms = std::max(trace_tally_.max_arrival_lag_ms, lag);
-      charge(next_arrival_++);
+    while (const auto arrival = schedule_.next_arrival(now)) {
+      trace_tally_.max_arrival_lag_ms = std::max(trace_tally_.max_arrival_lag_ms, arrival->lag_ms);
+      charge(arrival->index);
     }
-    while (!departures_.empty() && departures_.top().first <= now) {
-      const std::size_t index = departures_.top().second;
-      departures_.pop();
-      unplug(index);
-    }
+    while (const auto index = schedule_.next_departure(now)) unplug(*index);
     if (finished()) {
       if (!sampling_) sample(true);  // the grid after the last car left; the run ends with it
       timer_.cancel();
       return;
     }
-    if (now >= next_sample_ && !sampling_) sample(false);
-    auto next = next_sample_;
-    if (next_arrival_ < trace_.sessions.size()) next = std::min(next, at(trace_.sessions[next_arrival_].arrival_s));
-    if (!departures_.empty()) next = std::min(next, departures_.top().first);
-    timer_.expires_at(next);
+    if (schedule_.sample_due(now) && !sampling_) sample(false);
+    timer_.expires_at(schedule_.next_wake());
     timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) wake();
     });
@@ -122,7 +104,7 @@ private:
         fate.session_id = body["session_id"].get<std::string>();
         fate.substation = body["substation"].get<std::string>();
         tally_.record(RequestOutcome::charging, answer.latency_ms, fate.substation);
-        departures_.emplace(std::max(at(session.departure_s), last_finish_), index);
+        schedule_.depart_at(std::max(schedule_.at(session.departure_s), last_finish_), index);
       } else {
         problems_.warn("{} (line {}): 200 without a session: {:.200}", session.vehicle_id, session.line, answer.body);
         fate.admission = Fate::failed;
@@ -132,7 +114,7 @@ private:
       fate.admission = Fate::refused;
       tally_.record(RequestOutcome::no_capacity, answer.latency_ms);
     } else if ((answer.status == 0 || answer.status == 504) && attempts_[index] < charge_attempts &&
-               last_finish_ < at(session.departure_s)) {
+               last_finish_ < schedule_.at(session.departure_s)) {
       problems_.warn("{} (line {}): {}, asking again", session.vehicle_id, session.line,
                      answer.status ? "HTTP 504" : answer.error);
       charge(index);
@@ -171,7 +153,7 @@ private:
         problems_.warn("{}: unplugging answered without the energy: {:.200}", fate.session_id, answer.body);
       }
     } else if (answer.status != 404 && unplugs_[index] < unplug_attempts) {
-      departures_.emplace(last_finish_ + unplug_retry_pause, index);
+      schedule_.depart_at(last_finish_ + unplug_retry_pause, index);
     } else {
       problems_.warn("{}: unplugging failed ({}), its energy stays unknown", fate.session_id,
                      answer.status ? fmt::format("HTTP {}", answer.status) : answer.error);
@@ -182,10 +164,10 @@ private:
   void sample(bool last) {
     sampling_ = true;
     const auto asked_at = Clock::now();
-    next_sample_ = asked_at + config_.sample_interval;
+    schedule_.sampled(asked_at);
     pool_.submit({"GET", "/substations", "", {}, [this, asked_at, last](const HttpAnswer& answer) {
                     sampling_ = false;
-                    if (answer.status == 200) record_snapshot(trace_now(asked_at), answer.body);
+                    if (answer.status == 200) record_snapshot(schedule_.trace_now(asked_at), answer.body);
                     if (!last) wake();
                   }});
   }
@@ -214,17 +196,14 @@ private:
   asio::io_context io_;
   asio::steady_timer timer_;
   HttpPool pool_;
+  TraceSchedule schedule_;
   std::string key_prefix_;
   std::vector<int> attempts_;
   std::map<std::size_t, int> unplugs_;
   Clock::time_point start_;
   Clock::time_point last_finish_;
-  Clock::time_point next_sample_;
-  std::size_t next_arrival_ = 0;
   std::size_t outstanding_ = 0;  // charge and unplug requests unanswered
   bool sampling_ = false;
-  using Due = std::pair<Clock::time_point, std::size_t>;
-  std::priority_queue<Due, std::vector<Due>, std::greater<>> departures_;
   RunTally tally_;
   TraceTally trace_tally_;
   std::atomic<bool> stopped_{false};
@@ -233,8 +212,13 @@ private:
 
 }  // namespace
 
-std::unique_ptr<TraceReplay> make_trace_replay(const LoadgenConfig& config, const Trace& trace) {
+std::unique_ptr<TraceReplay> make_http_trace_replay(const LoadgenConfig& config, const Trace& trace) {
   return std::make_unique<HttpTraceReplay>(config, trace);
+}
+
+std::unique_ptr<TraceReplay> make_trace_replay(const LoadgenConfig& config, const Trace& trace) {
+  return config.target.mode == Target::Mode::http ? make_http_trace_replay(config, trace)
+                                                  : make_zmq_trace_replay(config, trace);
 }
 
 }  // namespace grid::loadgen

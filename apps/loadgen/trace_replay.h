@@ -1,8 +1,9 @@
 #pragma once
-// Replays a trace through an edge: each session is asked for at its arrival (POST /charge with
-// its departure, energy and powers), unplugged at its departure (DELETE /sessions/{id}, whose
-// answer gives the energy it got), and the grid is looked at every --sample-ms (GET /substations)
-// for the time series and the limit check. Trace time runs --time-scale times faster than real
+// Replays a trace: each session is asked for at its arrival (with its departure, energy and
+// powers), unplugged at its departure (the answer gives the energy it got), and the grid is
+// looked at every --sample-ms for the time series and the limit check. Over HTTP through an edge
+// (POST /charge, DELETE /sessions/{id}, GET /substations), or over ZeroMQ straight to the
+// balancer's frontend (ChargeRequest, SessionQuery with stop, SubstationsQuery). Trace time runs --time-scale times faster than real
 // time, as the substations' does. No per-session polling: two requests per session, plus one
 // look at the grid per sample. Thread-safety: run() on one thread, stop() from any.
 
@@ -20,7 +21,9 @@ public:
   virtual const TraceTally& trace_tally() const = 0;
 };
 
-// Throws std::runtime_error when the edge's host does not resolve.
+// The replay for the target's kind. Throws std::runtime_error when the edge's host does not resolve.
 std::unique_ptr<TraceReplay> make_trace_replay(const LoadgenConfig& config, const Trace& trace);
+std::unique_ptr<TraceReplay> make_http_trace_replay(const LoadgenConfig& config, const Trace& trace);
+std::unique_ptr<TraceReplay> make_zmq_trace_replay(const LoadgenConfig& config, const Trace& trace);
 
 }  // namespace grid::loadgen

@@ -2,17 +2,18 @@
 // measured without the HTTP layer. Replies come in any order and are matched on request_id.
 #include <atomic>
 #include <deque>
-#include <random>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
+#include "balancer_ping.h"
 #include "driver.h"
 #include "grid/transport/poll_loop.h"
 #include "grid/transport/sockets.h"
 #include "grid/transport/wire.h"
 #include "grid/util/logging.h"
 #include "pacer.h"
+#include "trace_schedule.h"  // run_token
 
 namespace grid::loadgen {
 namespace {
@@ -21,13 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_between(TimePoint from, TimePoint to) { return std::chrono::duration<double>(to - from).count(); }
 double ms_between(TimePoint from, TimePoint to) { return std::chrono::duration<double, std::milli>(to - from).count(); }
-
-// Request ids must differ between runs: the balancer and substations recognise a repeated id as
-// a retry of the same request, so a second run reusing "1", "2"... would not be measured at all.
-std::string run_token() {
-  std::random_device device;
-  return fmt::format("lg-{:08x}", std::uniform_int_distribution<std::uint32_t>()(device));
-}
 
 class ZmqDriver final : public Driver {
 public:
@@ -46,7 +40,7 @@ public:
   }
 
   RunTally run() override {
-    wait_for_balancer();
+    wait_for_balancer(socket_, config_.target.text(), config_.timeout, stopped_);
     start_ = last_finish_ = Clock::now();
     if (!stopped_) loop_.run();
     tally_.wall_s = seconds_between(start_, last_finish_);
@@ -60,36 +54,6 @@ public:
   }
 
 private:
-  // Waits, up to one request timeout, for the balancer to answer a ping: the connection is then
-  // up and the first requests are not failed by `immediate`. No answer is not fatal: the run
-  // then records what happens (errors, timeouts), which is what the user asked to measure.
-  void wait_for_balancer() {
-    const auto deadline = Clock::now() + config_.timeout;
-    const std::uint64_t nonce = std::random_device{}();
-    auto next_ping = Clock::now();
-    while (!stopped_ && Clock::now() < deadline) {
-      if (Clock::now() >= next_ping) {
-        transport::send_message(socket_, proto::Ping{nonce});
-        next_ping = Clock::now() + std::chrono::milliseconds(50);
-      }
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(10));
-      while (auto inbound = transport::receive_message(socket_, false)) {
-        const auto* message = std::get_if<proto::Message>(&inbound->message);
-        const auto* pong = message ? std::get_if<proto::Pong>(message) : nullptr;
-        if (pong && pong->nonce == nonce) {
-          spdlog::info("balancer at {} answers; it counts {} live substations", config_.target.text(),
-                       pong->live_substations);
-          return;
-        }
-      }
-    }
-    if (!stopped_) {
-      spdlog::warn("no answer from a balancer at {} within {} ms; sending anyway", config_.target.text(),
-                   config_.timeout.count());
-    }
-  }
-
   std::optional<TimePoint> on_timers(TimePoint now) {
     expire(now);
     const double elapsed = seconds_between(start_, now);

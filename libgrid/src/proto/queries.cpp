@@ -1,8 +1,19 @@
-#include "substation_list.h"
+#include "grid/proto/queries.h"
 
-namespace grid::edge {
+namespace grid::proto {
 
-SubstationGathering::Step SubstationGathering::add(proto::SubstationInfo info) {
+std::string_view status_name(SessionStatus status) {
+  switch (status) {
+    case SessionStatus::charging: return "charging";
+    case SessionStatus::paused: return "paused";
+    case SessionStatus::completed: return "completed";
+    case SessionStatus::departed: return "departed";
+    case SessionStatus::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+SubstationGathering::Step SubstationGathering::add(SubstationInfo info) {
   // total 0: the balancer knows none, and says so with one message.
   if (info.total == 0) {
     if (received_ > 0) return Step::inconsistent;
@@ -27,4 +38,4 @@ SubstationGathering::Step SubstationGathering::add(proto::SubstationInfo info) {
   return Step::complete;
 }
 
-}  // namespace grid::edge
+}  // namespace grid::proto
