@@ -65,6 +65,9 @@ std::optional<Inbound> receive_message(zmq::socket_t& socket, bool routed) {
   }
 
   Inbound inbound;
+  // Every frame of a message came over one connection, so the first one's metadata is the peer's.
+  // zmq_msg_gets, not message_t::gets: that throws when the property is absent (NULL mechanism).
+  if (const char* user_id = zmq_msg_gets(frames[0].handle(), "User-Id")) inbound.user_id = user_id;
   std::size_t start = 0;
   if (routed) {
     inbound.routing_id = frames[0].to_string();
