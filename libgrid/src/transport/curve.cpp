@@ -126,11 +126,23 @@ AllowList load_allow_list(const std::string& directory) {
     }
     const std::string id = ends_with(name, public_suffix) ? name.substr(0, name.size() - public_suffix.size()) : name;
     if (!proto::valid_id(id)) throw std::runtime_error(entry.path().string() + ": '" + id + "' is not a valid node id");
-    const std::string key = read_key_file(entry.path().string());
-    const auto [at, inserted] = list.emplace(key, id);
-    if (!inserted) {
-      throw std::runtime_error("one key under two ids in " + directory + ": '" + at->second + "' and '" + id + "'");
+    // Several lines: keys of one node during a rotation (the new one added before the old is removed).
+    std::ifstream file(entry.path());
+    if (!file) throw std::runtime_error("cannot read key file " + entry.path().string());
+    std::string line;
+    std::size_t keys = 0;
+    while (std::getline(file, line)) {
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;
+      const std::string key = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+      if (!valid_z85_key(key)) throw std::runtime_error(entry.path().string() + " holds a line that is not a Z85 CURVE key");
+      const auto [at, inserted] = list.emplace(key, id);
+      if (!inserted && at->second != id) {
+        throw std::runtime_error("one key under two ids in " + directory + ": '" + at->second + "' and '" + id + "'");
+      }
+      ++keys;
     }
+    if (keys == 0) throw std::runtime_error(entry.path().string() + " holds no key");
   }
   return list;
 }

@@ -50,7 +50,8 @@ CurveKeyPair load_own_keys(const std::string& secret_key_file);
 
 // The public keys allowed in, each with the node id it stands for (its file's name without .key).
 using AllowList = std::map<std::string, std::string>;  // Z85 public key -> node id
-// Reads every public key file of a directory. Hidden files are skipped; a secret key file, a file
+// Reads every public key file of a directory: one key per line (two while a node's key is rotated;
+// '#' comments and blank lines ignored). Hidden files are skipped; a secret key file, a file
 // that is not a key, an invalid id or one key under two ids is an error (std::runtime_error).
 AllowList load_allow_list(const std::string& directory);
 
