@@ -70,6 +70,11 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                    .Help("Cancels sent to substations whose answer timed out or came after the request moved on")
                    .Register(r),
                {}, "reason"),
+      auth_refused_(BuildCounter()
+                        .Name("balancer_auth_refused_total")
+                        .Help("CURVE handshakes the ZAP handler refused (key not allowed on that socket), by socket")
+                        .Register(r),
+                    {}, "socket"),
       forwarded_(BuildCounter()
                      .Name("balancer_forwarded_queries_total")
                      .Help("Session, stop, limit and substation queries from requesters, by kind and outcome")
@@ -111,6 +116,7 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                         .Add({})) {
   for (const auto error : proto::all_decode_errors) dropped_.get(proto::reason_label(error));
   for (const auto* reason : node_drop_reasons) dropped_.get(reason);
+  for (const auto* socket : auth_sockets) auth_refused_.get(socket);
   for (const auto* kind : query_kinds) {
     for (const auto* outcome : query_outcomes) forwarded_.Add({{"kind", kind}, {"outcome", outcome}});
   }

@@ -26,7 +26,9 @@ public:
   // start so dashboards and rate() see a zero rather than no data on a healthy grid.
   static constexpr std::array node_drop_reasons{"unexpected_command", "requester_gone", "table_full", "stale_seq",
                                                 "late_acceptance",    "unknown_job",    "wrong_peer",
-                                                 "id_conflict",        "unknown_query"};
+                                                 "id_conflict",        "unknown_query",  "identity_mismatch"};
+  // The sockets of balancer_auth_refused_total: the ZAP domain each of them is checked in.
+  static constexpr std::array auth_sockets{"frontend", "backend", "heartbeats"};
   // The bounded labels of balancer_forwarded_queries_total, every pair shown at 0 from the start.
   static constexpr std::array query_kinds{"session", "stop", "set_limit", "substations"};
   static constexpr std::array query_outcomes{"answered", "timeout", "not_live", "unknown", "unreachable", "busy"};
@@ -38,6 +40,8 @@ public:
     series(substation).dispatch.get(outcome).Increment();
   }
   void dropped(std::string_view reason) { dropped_.get(reason).Increment(); }
+  // A CURVE handshake the ZAP handler refused; `socket` is one of auth_sockets.
+  void auth_refused(std::string_view socket) { auth_refused_.get(socket).Increment(); }
   void decision_seconds(double seconds) { decision_.Observe(seconds); }
   void request_seconds(double seconds) { request_duration_.Observe(seconds); }
   void in_flight(std::size_t count) { in_flight_.Set(static_cast<double>(count)); }
@@ -84,6 +88,7 @@ private:
   metrics::SeriesCache<prometheus::Counter> requests_;  // by outcome
   metrics::SeriesCache<prometheus::Counter> dropped_;   // by reason
   metrics::SeriesCache<prometheus::Counter> cancels_;   // by reason
+  metrics::SeriesCache<prometheus::Counter> auth_refused_;  // by socket
   CounterFamily& forwarded_;
   prometheus::Histogram& decision_;
   prometheus::Histogram& request_duration_;

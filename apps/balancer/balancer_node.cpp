@@ -2,6 +2,9 @@
 
 #include <random>
 
+#include <sys/signalfd.h>
+#include <unistd.h>
+
 #include "grid/balancing/policy_registry.h"
 #include "grid/transport/sockets.h"
 #include "grid/transport/wire.h"
@@ -34,6 +37,12 @@ FeederSettings feeder_settings(const BalancerConfig& config) {
           .first_seq = static_cast<std::uint64_t>(micros.count())};
 }
 
+// The CURVE server side of one socket: its peers are checked in the ZAP domain named after it.
+std::optional<transport::CurveServer> curve_server(const BalancerConfig& config, std::string_view domain) {
+  if (!config.curve()) return std::nullopt;
+  return transport::CurveServer{config.curve_secret_key, std::string(domain)};
+}
+
 }  // namespace
 
 BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prometheus::Registry& registry,
@@ -48,11 +57,30 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
       grid_(config_.grid, metrics_),
       dispatcher_(grid_, *policy_, *random_, *this, metrics_, with_warmup(config_), clock),
       forwarder_(grid_, *this, metrics_, forward_settings(config_), clock, *random_),
-      frontend_(transport::make_socket(context, zmq::socket_type::router, {.router_mandatory = true})),
-      backend_(transport::make_socket(context, zmq::socket_type::router,
-                                      {.router_mandatory = true, .router_handover = true})),
-      heartbeats_(transport::make_socket(context, zmq::socket_type::sub)),
+      frontend_(transport::make_socket(
+          context, zmq::socket_type::router,
+          {.router_mandatory = true, .curve_server = curve_server(config_, transport::zap_domain_frontend)})),
+      // Handover lets a restarted substation take its id back at once. With CURVE it is off: it
+      // would let any allowed key take over another substation's id and receive its jobs; the
+      // first connection keeps the id until it closes (a crashed host's after the ZMTP heartbeat
+      // timeout).
+      backend_(transport::make_socket(
+          context, zmq::socket_type::router,
+          {.router_mandatory = true, .router_handover = !config_.curve(),
+           .curve_server = curve_server(config_, transport::zap_domain_backend)})),
+      heartbeats_(transport::make_socket(context, zmq::socket_type::sub,
+                                         {.curve_server = curve_server(config_, transport::zap_domain_heartbeats)})),
       loop_(context, clock) {
+  // Before any bind: libzmq lets every CURVE handshake through while no ZAP handler is bound.
+  if (config_.curve()) {
+    zap_.emplace(context, config_.curve_allow, [this](std::string_view domain) {
+      metrics_.auth_refused(domain == transport::zap_domain_frontend || domain == transport::zap_domain_backend
+                                ? domain
+                                : transport::zap_domain_heartbeats);
+    });
+    loop_.add(zap_->socket(), [this] { zap_->on_readable(); });
+    if (config_.reload_fd >= 0) loop_.add_fd(config_.reload_fd, [this] { on_reload_signal(); });
+  }
   transport::bind(frontend_, config_.frontend_endpoint);
   transport::bind(backend_, config_.backend_endpoint);
   heartbeats_.set(zmq::sockopt::subscribe, "");
@@ -116,14 +144,16 @@ void BalancerNode::drain(zmq::socket_t& socket, bool routed, std::string_view fr
       drop(proto::reason_label(*error), from);
       continue;
     }
-    if (!handle(inbound->routing_id, std::get<proto::Message>(inbound->message))) drop("unexpected_command", from);
+    if (!handle(inbound->routing_id, inbound->user_id, std::get<proto::Message>(inbound->message))) {
+      drop("unexpected_command", from);
+    }
   }
 }
 
 void BalancerNode::on_frontend() {
   // A substation past its deadline must not be picked just because the timer has not run yet.
   grid_.on_timers(clock_.now());
-  drain(frontend_, true, "frontend", [this](const std::string& client, proto::Message& message) {
+  drain(frontend_, true, "frontend", [this](const std::string& client, const std::string&, proto::Message& message) {
     if (auto* request = std::get_if<proto::ChargeRequest>(&message)) {
       dispatcher_.on_request(client, std::move(*request));
     } else if (const auto* ping = std::get_if<proto::Ping>(&message)) {
@@ -145,7 +175,10 @@ void BalancerNode::on_frontend() {
 }
 
 void BalancerNode::on_backend() {
-  drain(backend_, true, "backend", [this](const std::string& substation, proto::Message& message) {
+  drain(backend_, true, "backend",
+        [this](const std::string& substation, const std::string& user_id, proto::Message& message) {
+    // Every backend message speaks for its routing id, the substation's own id.
+    if (!identity_holds(user_id, substation, "backend")) return true;
     if (const auto* result = std::get_if<proto::JobResult>(&message)) {
       dispatcher_.on_result(substation, *result);
     } else if (auto* state = std::get_if<proto::SessionState>(&message)) {
@@ -160,9 +193,10 @@ void BalancerNode::on_backend() {
 }
 
 void BalancerNode::on_heartbeats() {
-  drain(heartbeats_, false, "heartbeats", [this](const std::string&, proto::Message& message) {
+  drain(heartbeats_, false, "heartbeats", [this](const std::string&, const std::string& user_id, proto::Message& message) {
     const auto* heartbeat = std::get_if<proto::Heartbeat>(&message);
     if (heartbeat == nullptr) return false;
+    if (!identity_holds(user_id, heartbeat->substation_id, "heartbeats")) return true;
     if (const auto dropped = grid_.on_heartbeat(*heartbeat, clock_.now())) drop(*dropped, "heartbeats");
     return true;
   });
@@ -179,6 +213,26 @@ std::optional<TimePoint> BalancerNode::on_timers(TimePoint now) {
     if (deadline && (!next || *deadline < *next)) next = deadline;
   }
   return next;
+}
+
+bool BalancerNode::identity_holds(const std::string& user_id, std::string_view claimed, std::string_view from) {
+  if (!config_.curve() || user_id == claimed) return true;
+  metrics_.dropped("identity_mismatch");  // logged here, naming both ids, rather than by drop()
+  std::size_t suppressed = 0;
+  if (identity_log_.allow(suppressed)) {
+    spdlog::warn("the key of '{}' sent a message as substation '{}' on the {} socket: dropped ({} similar suppressed)",
+                 user_id, claimed, from, suppressed);
+  }
+  return false;
+}
+
+void BalancerNode::on_reload_signal() {
+  signalfd_siginfo info{};
+  // Drain the signalfd (one read per pending signal); several SIGHUPs mean one reload.
+  while (::read(config_.reload_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+  }
+  spdlog::info("SIGHUP: reloading the CURVE allow lists");
+  zap_->reload();
 }
 
 void BalancerNode::drop(std::string_view reason, std::string_view from) {

@@ -16,6 +16,7 @@
 #include "feeder_metrics.h"
 #include "grid_view.h"
 #include "query_forwarder.h"
+#include "zap_handler.h"
 #include "grid/balancing/policy.h"
 #include "grid/balancing/policy_registry.h"
 #include "grid/feeders/topology.h"
@@ -45,6 +46,14 @@ struct BalancerConfig {
   feeders::Topology topology{};
   std::optional<Duration> grant_lease{};  // unset: three heartbeat intervals
   double time_scale = 1;
+  // CurveZMQ: the balancer's Z85 secret key and where the allowed public keys are. Empty: the
+  // sockets run unauthenticated (the NULL mechanism), as before.
+  std::string curve_secret_key;
+  AllowDirectories curve_allow{};
+  // A file descriptor that becomes readable on SIGHUP (a signalfd): the allow directories are
+  // read again. -1: none.
+  int reload_fd = -1;
+  bool curve() const { return !curve_secret_key.empty(); }
   Duration effective_warmup() const { return warmup.value_or(2 * grid.heartbeat_interval); }
 };
 
@@ -78,6 +87,10 @@ private:
   void on_heartbeats();
   std::optional<TimePoint> on_timers(TimePoint now);
   void drop(std::string_view reason, std::string_view from);
+  // With CURVE, a substation speaks only for the id its key was allowed under (the User-Id the
+  // ZAP handler gave it); false, counted and dropped, when it claims another.
+  bool identity_holds(const std::string& user_id, std::string_view claimed, std::string_view from);
+  void on_reload_signal();
 
   BalancerConfig config_;
   const Clock& clock_;
@@ -89,6 +102,7 @@ private:
   GridView grid_;
   Dispatcher dispatcher_;
   QueryForwarder forwarder_;
+  std::optional<ZapHandler> zap_;  // with CURVE; bound before the sockets it guards
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
   zmq::socket_t heartbeats_;
@@ -97,6 +111,7 @@ private:
   std::string heartbeats_endpoint_;
   transport::PollLoop loop_;
   LogRateLimit drop_log_;
+  LogRateLimit identity_log_;
 };
 
 }  // namespace grid::balancer

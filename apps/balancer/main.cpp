@@ -1,9 +1,13 @@
 // grid-balancer: the broker between charge requests and substations. Parses flags, runs the node.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <csignal>
 #include <memory>
 
+#include <sys/signalfd.h>
+
 #include "balancer_node.h"
+#include "curve_flags.h"
 #include "grid/balancing/policy_registry.h"
 #include "grid/metrics/exposition.h"
 #include "grid/metrics/process_collector.h"
@@ -90,6 +94,22 @@ int main(int argc, char** argv) {
   app.add_option("--max-substations", grid.max_substations, "Substations the load table tracks at most")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
+  std::string curve_secret_file;
+  auto* curve_secret = grid::app::add_curve_secret_flag(app, curve_secret_file);
+  auto* allow_substations =
+      app.add_option("--curve-allow-substations", config.curve_allow.substations,
+                     "Directory of the substations' public key files, one per substation named after its id "
+                     "(ID.key): the backend and heartbeat sockets admit only these keys; re-read on SIGHUP")
+          ->check(CLI::ExistingDirectory);
+  auto* allow_clients = app.add_option("--curve-allow-clients", config.curve_allow.clients,
+                                       "Directory of the edges' and load generators' public key files (ID.key): "
+                                       "the frontend admits only these keys; re-read on SIGHUP")
+                            ->check(CLI::ExistingDirectory);
+  // All three or none: a balancer with a key but no allow list would refuse everyone, one with
+  // allow lists but no key would check nobody.
+  curve_secret->needs(allow_substations)->needs(allow_clients);
+  allow_substations->needs(curve_secret);
+  allow_clients->needs(curve_secret);
   grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
@@ -99,8 +119,22 @@ int main(int argc, char** argv) {
   }
 
   grid::setup_logging("balancer", log_level);
+  if (!curve_secret_file.empty()) {
+    // SIGHUP re-reads the allow lists: blocked in every thread (before any starts) and read from a
+    // signalfd in the balancer's loop, so no work happens in a signal handler.
+    sigset_t hangup;
+    sigemptyset(&hangup);
+    sigaddset(&hangup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
+    config.reload_fd = signalfd(-1, &hangup, SFD_NONBLOCK | SFD_CLOEXEC);
+  }
   grid::block_shutdown_signals();
   try {
+    if (curve_secret_file.empty()) {
+      grid::app::warn_unauthenticated("balancer");
+    } else {
+      config.curve_secret_key = grid::transport::load_own_keys(curve_secret_file).secret_key;
+    }
     if (!topology_file.empty()) config.topology = grid::feeders::Topology::load(topology_file);
     zmq::context_t context;
     grid::metrics::Exposition exposition;

@@ -46,7 +46,8 @@ BrokerClient::BrokerClient(zmq::context_t& context, BrokerConfig config, EdgeMet
       clock_(clock),
       // immediate: with no balancer connected a send fails at once instead of queueing for a
       // peer that may never come, so the client hears 504 now rather than after the timeout.
-      dealer_(transport::make_socket(context, zmq::socket_type::dealer, {.immediate = true})),
+      dealer_(transport::make_socket(context, zmq::socket_type::dealer,
+                                     {.immediate = true, .curve_client = config_.curve})),
       loop_(context, clock),
       id_prefix_(fmt::format("{:016x}", config_.id_prefix.value_or(random_prefix()))),
       last_pong_(never) {

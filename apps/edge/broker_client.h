@@ -27,6 +27,8 @@
 
 #include <zmq.hpp>
 
+#include "grid/transport/curve.h"
+
 #include "charge_request.h"
 #include "edge_metrics.h"
 #include "grid/proto/messages.h"
@@ -46,6 +48,7 @@ struct BrokerConfig {
   std::chrono::milliseconds ping_interval{500};
   std::chrono::milliseconds health_window{1500};  // healthy while the last pong is this recent
   std::optional<std::uint64_t> id_prefix;          // request ids' prefix; random when empty
+  std::optional<transport::CurveClient> curve;     // CurveZMQ keys; empty: unauthenticated
 };
 
 enum class BrokerFailure {

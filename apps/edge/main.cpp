@@ -8,6 +8,7 @@
 #include "grid/util/host_port.h"
 #include "grid/util/logging.h"
 #include "grid/util/shutdown.h"
+#include "curve_flags.h"
 #include "node_cli.h"
 #include "node_runner.h"
 
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("--operator-token-file", operator_token_file,
                  "A file of the bearer tokens accepted for PUT and DELETE /substations/{id}/limit, one per line (blank "
                  "lines and #-comments ignored); read once at start. Without it the operator endpoints answer 403");
+  grid::app::CurveClientFlags curve;
+  grid::app::add_curve_client_flags(app, curve);
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
   const auto address = grid::parse_host_port(listen);  // checked by the flag
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   grid::setup_logging("edge", log_level);
   grid::block_shutdown_signals();
   try {
+    config.broker.curve = grid::app::load_curve_client(curve, "edge");
     // A missing, unreadable or empty file stops the start: an operator who configured tokens must
     // not find the endpoints silently disabled.
     if (!operator_token_file.empty()) config.operators = grid::edge::OperatorAuth::from_file(operator_token_file);

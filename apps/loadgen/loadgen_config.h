@@ -12,6 +12,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "grid/transport/curve.h"
+
 namespace grid::loadgen {
 
 // Where the traffic goes: through an edge over HTTP, or straight to the balancer's frontend over
@@ -48,6 +50,7 @@ struct LoadgenConfig {
   std::string report_path;       // empty: no HTML report
   std::string log_level = "warn";
   bool quiet = false;
+  std::optional<transport::CurveClient> curve;  // CurveZMQ keys for a tcp:// target; empty: none
 };
 
 // Declares every flag of grid-loadgen on `app`, writing into `config`. Out-of-range or malformed

@@ -29,7 +29,8 @@ public:
       : config_(config),
         // With immediate, a send fails at once while no connection is up, so a target that is
         // down shows up as errors instead of requests queued for a peer that never comes.
-        socket_(transport::make_socket(context_, zmq::socket_type::dealer, {.immediate = true})),
+        socket_(transport::make_socket(context_, zmq::socket_type::dealer,
+                                       {.immediate = true, .curve_client = config.curve})),
         loop_(context_, steady_clock()),
         pacer_({config.vehicles, config.concurrency, config.rate, config.ramp_s}, config.seed),
         token_(run_token()) {

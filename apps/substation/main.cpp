@@ -10,6 +10,7 @@
 #include "grid/proto/codec.h"
 #include "grid/util/logging.h"
 #include "grid/util/shutdown.h"
+#include "curve_flags.h"
 #include "node_cli.h"
 #include "node_runner.h"
 #include "substation_node.h"
@@ -82,6 +83,8 @@ int main(int argc, char** argv) {
                  "Simulated seconds per real second: a 1-hour session lasts 3600/scale real seconds")
       ->check(grid::app::finite_range(0.001, 1e7))
       ->capture_default_str();
+  grid::app::CurveClientFlags curve;
+  grid::app::add_curve_client_flags(app, curve);
   grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
   grid::setup_logging("substation:" + station.id, log_level);
   grid::block_shutdown_signals();
   try {
+    config.curve = grid::app::load_curve_client(curve, "substation " + station.id);
     zmq::context_t context;
     grid::metrics::Exposition exposition;
     exposition.add(std::make_shared<grid::metrics::ProcessCollector>());

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <prometheus/registry.h>
@@ -17,6 +18,7 @@
 #include "grid/util/clock.h"
 #include "grid/util/logging.h"
 #include "grid/allocation/policy_registry.h"
+#include "grid/transport/curve.h"
 #include "station.h"
 
 namespace grid::substation {
@@ -28,6 +30,8 @@ struct SubstationConfig {
   std::string allocation = std::string(allocation::default_policy);
   std::string balancer_endpoint;    // the balancer's backend ROUTER
   std::string heartbeats_endpoint;  // the balancer's heartbeat SUB
+  // CurveZMQ keys for both sockets (the balancer binds the id to this key); empty: unauthenticated.
+  std::optional<transport::CurveClient> curve;
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds control_interval{1000};  // re-allocation at least this often
   // How long a feeder grant holds without a fresh one (a grant's own shorter lease_s wins);

@@ -1,6 +1,12 @@
 #include "cluster.h"
 
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
+
+#include "grid/transport/curve.h"
+#include "support/wait.h"
 
 #include "support/http_get.h"
 
@@ -11,7 +17,45 @@ Cluster::Cluster(ClusterOptions options)
       frontend_port_(free_port()),
       backend_port_(free_port()),
       heartbeats_port_(free_port()),
-      balancer_metrics_port_(free_port()) {}
+      balancer_metrics_port_(free_port()) {
+  if (!options_.curve) return;
+  keys_ = std::make_unique<TempDirectory>();
+  for (const char* dir : {"keys", "allow-substations", "allow-clients"}) std::filesystem::create_directory(*keys_ / dir);
+  curve_key("balancer");
+  for (const char* client : {"edge", "loadgen"}) allow_key(client, false, client);
+}
+
+std::string Cluster::curve_key(const std::string& name) {
+  const std::string base = *keys_ / ("keys/" + name);
+  if (!std::filesystem::exists(base + ".key")) {
+    transport::write_key_pair(*keys_ / "keys", name, transport::generate_key_pair());
+  }
+  return base;
+}
+
+std::vector<std::string> Cluster::curve_client_flags(const std::string& name) {
+  if (!options_.curve) return {};
+  return {"--curve-secret", curve_key(name) + ".key_secret", "--balancer-key", curve_key("balancer") + ".key"};
+}
+
+void Cluster::allow_key(const std::string& name, bool substation, const std::string& file_name) {
+  const std::string dir = *keys_ / (substation ? "allow-substations" : "allow-clients");
+  const std::string target = dir + "/" + file_name + ".key";
+  if (std::filesystem::exists(target)) return;
+  std::filesystem::copy_file(curve_key(name) + ".key", target);
+  if (!balancer_ || !balancer_->running()) return;
+  const auto reloads = [&] {
+    const auto log = balancer_->log();
+    std::size_t count = 0;
+    for (auto at = log.find("allow lists reloaded"); at != std::string::npos; at = log.find("allow lists reloaded", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  const std::size_t before = reloads();
+  ::kill(balancer_->pid(), SIGHUP);
+  if (!wait_until([&] { return reloads() > before; })) throw std::runtime_error("balancer did not reload its keys");
+}
 
 void Cluster::start_balancer() {
   const std::string loopback = "tcp://127.0.0.1:";
@@ -24,12 +68,16 @@ void Cluster::start_balancer() {
                                 "--liveness", std::to_string(options_.liveness),
                                 "--dispatch-timeout-ms", std::to_string(options_.dispatch_timeout_ms),
                                 "--policy", options_.policy};
+  if (options_.curve) {
+    argv.insert(argv.end(), {"--curve-secret", curve_key("balancer") + ".key_secret", "--curve-allow-substations",
+                             *keys_ / "allow-substations", "--curve-allow-clients", *keys_ / "allow-clients"});
+  }
   argv.insert(argv.end(), options_.balancer_extra.begin(), options_.balancer_extra.end());
   balancer_ = std::make_unique<ChildProcess>("balancer", argv);
   if (!wait_for_port(balancer_metrics_port_)) throw std::runtime_error("balancer did not start:\n" + balancer_->log());
 }
 
-void Cluster::add_substation(const std::string& id, double capacity_kw) {
+void Cluster::add_substation(const std::string& id, double capacity_kw, const SubstationKey& key) {
   const int metrics_port = free_port();
   const std::string loopback = "tcp://127.0.0.1:";
   std::vector<std::string> argv{GRID_SUBSTATION_BIN, "--id", id, "--capacity-kw", std::to_string(capacity_kw),
@@ -38,6 +86,12 @@ void Cluster::add_substation(const std::string& id, double capacity_kw) {
                                 "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
                                 "--time-scale", std::to_string(options_.time_scale),
                                 "--metrics", "127.0.0.1:" + std::to_string(metrics_port)};
+  if (options_.curve) {
+    const std::string key_name = key.name.empty() ? id : key.name;
+    if (key.allowed) allow_key(key_name, true, key_name);
+    const auto flags = curve_client_flags(key_name);
+    argv.insert(argv.end(), flags.begin(), flags.end());
+  }
   argv.insert(argv.end(), options_.substation_extra.begin(), options_.substation_extra.end());
   auto process = std::make_unique<ChildProcess>("substation " + id, argv);
   if (!wait_for_port(metrics_port)) throw std::runtime_error("substation " + id + " did not start:\n" + process->log());
@@ -60,6 +114,8 @@ int Cluster::start_edge(std::vector<std::string> extra) {
   edge_port_ = free_port();
   std::vector<std::string> argv{GRID_EDGE_BIN, "--listen", "127.0.0.1:" + std::to_string(edge_port_), "--balancer",
                                 frontend()};
+  const auto curve = curve_client_flags("edge");
+  argv.insert(argv.end(), curve.begin(), curve.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
   edge_ = std::make_unique<ChildProcess>("edge", argv);
   if (!wait_for_port(edge_port_)) throw std::runtime_error("edge did not start:\n" + edge_->log());

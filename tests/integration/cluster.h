@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/process.h"
+#include "support/temp_dir.h"
 
 namespace grid::test {
 
@@ -27,6 +28,15 @@ struct ClusterOptions {
   double time_scale = 1.0;
   std::vector<std::string> balancer_extra;    // more flags for the balancer
   std::vector<std::string> substation_extra;  // more flags for every substation
+  // CurveZMQ on every node: keys are generated into a temporary directory (the balancer's, one per
+  // substation, "edge" and "loadgen" for the clients), with the allow directories the balancer reads.
+  bool curve = false;
+};
+
+// Which key a substation process uses (with ClusterOptions::curve): by default its own, allowed.
+struct SubstationKey {
+  std::string name;     // key pair to use; empty: the substation's id
+  bool allowed = true;  // put its public key in the balancer's substation allow directory first
 };
 
 class Cluster {
@@ -34,7 +44,8 @@ public:
   explicit Cluster(ClusterOptions options = {});
 
   void start_balancer();
-  void add_substation(const std::string& id, double capacity_kw);
+  // With CURVE, a newly allowed key reaches a running balancer by SIGHUP before the process starts.
+  void add_substation(const std::string& id, double capacity_kw, const SubstationKey& key = {});
   void kill_substation(const std::string& id);  // SIGKILL
   // grid-edge on a free port, pointed at this balancer; returns its HTTP port.
   int start_edge(std::vector<std::string> extra = {});
@@ -53,6 +64,14 @@ public:
   // Scrapes every running substation: false if any reports more load than its capacity.
   bool none_overloaded();
 
+  // CURVE flags of a client node using key pair `name` (empty without CURVE), and the key pair's
+  // paths (created on first use). Client keys "edge" and "loadgen" are allowed from the start.
+  std::vector<std::string> curve_client_flags(const std::string& name);
+  std::string curve_key(const std::string& name);
+  // Copies key `name`'s public key into an allow directory (as FILE_NAME.key) and, if the balancer
+  // runs, sends it SIGHUP and waits until it has reloaded.
+  void allow_key(const std::string& name, bool substation, const std::string& file_name);
+
   // Every process's log, for a failure message.
   std::string logs() const;
 
@@ -66,6 +85,7 @@ private:
   std::unique_ptr<ChildProcess> edge_;
   int edge_port_ = 0;
   std::vector<SubstationProcess> substations_;
+  std::unique_ptr<TempDirectory> keys_;  // with CURVE: keys/, allow-substations/, allow-clients/
 };
 
 }  // namespace grid::test

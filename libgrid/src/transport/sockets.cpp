@@ -20,6 +20,16 @@ zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, const 
   if (settings.router_handover) socket.set(zmq::sockopt::router_handover, 1);
   if (settings.immediate) socket.set(zmq::sockopt::immediate, 1);
   if (!settings.routing_id.empty()) socket.set(zmq::sockopt::routing_id, settings.routing_id);
+  if (settings.curve_server) {
+    socket.set(zmq::sockopt::curve_server, 1);
+    socket.set(zmq::sockopt::curve_secretkey, settings.curve_server->secret_key);
+    socket.set(zmq::sockopt::zap_domain, settings.curve_server->zap_domain);
+  }
+  if (settings.curve_client) {
+    socket.set(zmq::sockopt::curve_serverkey, settings.curve_client->server_key);
+    socket.set(zmq::sockopt::curve_publickey, settings.curve_client->own.public_key);
+    socket.set(zmq::sockopt::curve_secretkey, settings.curve_client->own.secret_key);
+  }
   return socket;
 }
 

@@ -1,5 +1,6 @@
 #include "grid/transport/wire.h"
 
+#include <algorithm>
 #include <array>
 
 namespace grid::transport {
@@ -65,6 +66,12 @@ std::optional<Inbound> receive_message(zmq::socket_t& socket, bool routed) {
   }
 
   Inbound inbound;
+  // Every frame that came over the wire carries the connection's metadata; a ROUTER's routing
+  // frame is made locally and carries none, so read the last frame. zmq_msg_gets, not
+  // message_t::gets: that throws when the property is absent (NULL mechanism).
+  if (const char* user_id = zmq_msg_gets(frames[std::min(count, max_frames) - 1].handle(), "User-Id")) {
+    inbound.user_id = user_id;
+  }
   std::size_t start = 0;
   if (routed) {
     inbound.routing_id = frames[0].to_string();

@@ -37,6 +37,7 @@ TEST_CASE("a message crosses DEALER to ROUTER and back with its routing id") {
   REQUIRE(inbound);
   CHECK(inbound->routing_id == "north");
   CHECK(std::get<proto::Message>(inbound->message) == proto::Message{proto::Ping{5}});
+  CHECK(inbound->user_id.empty());  // the NULL mechanism: no ZAP handler named the peer
 
   REQUIRE(send_message(pair.router, proto::Pong{5, 2}, "north") == SendResult::sent);
   const auto reply = receive_within(pair.dealer, false);

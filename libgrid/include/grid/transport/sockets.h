@@ -6,9 +6,12 @@
 // Thread-safety: a socket belongs to one thread; these functions are called by its owner.
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include <zmq.hpp>
+
+#include "grid/transport/curve.h"
 
 namespace grid::transport {
 
@@ -21,6 +24,10 @@ struct SocketSettings {
   bool router_handover = false;   // ROUTER: a reconnecting peer with a known id takes over its id
   bool immediate = false;          // queue only on completed connections (fail fast when none)
   std::string routing_id;          // DEALER: the id the ROUTER sees (a substation's own id)
+  // CurveZMQ: a binding socket is a server (its peers checked by the ZAP handler of the context),
+  // a connecting one a client. Neither: the NULL mechanism, unauthenticated and in clear text.
+  std::optional<CurveServer> curve_server;
+  std::optional<CurveClient> curve_client;
 };
 
 // Creates a socket with linger, the frame-size cap, high-water marks, fast reconnects and ZMTP

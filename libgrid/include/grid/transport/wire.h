@@ -22,6 +22,9 @@ SendResult send_encoded(zmq::socket_t& socket, const proto::Encoded& encoded, st
 
 struct Inbound {
   std::string routing_id;  // set on ROUTER sockets: who sent it
+  // The "User-Id" ZeroMQ attached to the message: the node id our ZAP handler gave the sender's
+  // CURVE key. Empty on an unauthenticated connection.
+  std::string user_id;
   proto::Decoded message;
 };
 
