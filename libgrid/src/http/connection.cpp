@@ -39,7 +39,16 @@ bool is_parse_error(const beast::error_code& ec) {
 }  // namespace
 
 Connection::Connection(std::shared_ptr<ServerCore> core, tcp::socket socket, std::uint64_t id)
-    : core_(std::move(core)), stream_(std::move(socket)), id_(id), accepted_at_(Clock::now()) {}
+    : core_(std::move(core)), stream_(std::move(socket)), id_(id), accepted_at_(Clock::now()) {
+  beast::error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  if (ec) return;
+  // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; name them as IPv4 clients.
+  const auto address = peer.address();
+  const bool mapped = address.is_v6() && address.to_v6().is_v4_mapped();
+  remote_address_ = mapped ? asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string()
+                           : address.to_string();
+}
 
 Connection::~Connection() {
   std::lock_guard lock(core_->mutex);
@@ -160,7 +169,7 @@ void Connection::dispatch() {
   auto& message = parser_->get();
   keep_alive_ = message.keep_alive();
   Request request{std::string(message.method_string()), std::string(message.target()),
-                  std::string(message[bhttp::field::content_type]), std::move(message.body()), {}, {}};
+                  std::string(message[bhttp::field::content_type]), std::move(message.body()), {}, {}, remote_address_};
   for (const auto& field : message) {
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }

@@ -76,6 +76,7 @@ private:
   std::optional<boost::beast::http::response<boost::beast::http::string_body>> response_;
   std::array<char, 4096> discard_{};
   std::uint64_t id_;
+  std::string remote_address_;  // read once: after a reset the socket can no longer say
   Clock::time_point accepted_at_;
   unsigned version_ = 11;
   bool keep_alive_ = false;

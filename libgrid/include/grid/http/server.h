@@ -28,6 +28,9 @@ struct Request {
   std::vector<Header> headers;
   // The path parameters a Router matched ({id} in "/sessions/{id}"), in pattern order.
   std::vector<std::pair<std::string, std::string>> params;
+  // The TCP peer's IP address ("127.0.0.1", "::1"), without the port; empty if the socket could
+  // not say. Proxy headers (X-Forwarded-For) are not consulted: a client can write any of them.
+  std::string remote_address;
 
   // The first value of header `name` (any letter case); empty when absent. A header sent with
   // an empty value is present: an empty string_view inside the optional.
