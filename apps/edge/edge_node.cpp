@@ -32,6 +32,7 @@ EdgeNode::EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Expositi
       clock_(clock),
       started_(clock.now()),
       metrics_(registry.registry()),
+      rate_limiter_(config_.rate_limit),
       in_flight_(config_.max_in_flight,
                  [this](int delta) { delta > 0 ? metrics_.request_started() : metrics_.request_finished(); }),
       broker_(context, config_.broker, metrics_, clock),
@@ -73,6 +74,11 @@ void EdgeNode::stop_http(std::chrono::milliseconds grace) {
 }
 
 void EdgeNode::charge(const http::Request& request, http::Respond respond) {
+  // Before anything else, so a greedy client costs no parsing and no in-flight slot.
+  if (const auto decision = rate_limiter_.admit(request.remote_address, clock_.now()); !decision.admitted) {
+    metrics_.rate_limited();
+    return respond(rate_limited_response(decision.retry_after_s));
+  }
   auto parsed = parse_charge(request);
   if (auto* rejection = std::get_if<ChargeRejection>(&parsed)) {
     return respond(json_response(rejection->status, {{"error", rejection->message}}));

@@ -25,6 +25,7 @@
 #include "grid/metrics/exposition.h"
 #include "grid/util/clock.h"
 #include "operator_auth.h"
+#include "rate_limiter.h"
 
 namespace grid::edge {
 
@@ -37,6 +38,8 @@ struct EdgeConfig {
   BrokerConfig broker;
   // Who may set limits; without tokens the operator endpoints answer 403.
   OperatorAuth operators;
+  // Requests per second per client address for POST /charge; off by default.
+  RateLimit rate_limit;
 };
 
 class EdgeNode {
@@ -86,6 +89,7 @@ private:
   TimePoint started_;
   EdgeMetrics metrics_;
   ConsoleCounters console_counters_;
+  RateLimiter rate_limiter_;
   http::InFlight in_flight_;  // before broker_: the broker's last answers give their slots back
   BrokerClient broker_;
   http::Router router_;

@@ -1,5 +1,6 @@
 // grid-edge: the grid's public HTTP API. Parses flags, runs the node.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <memory>
 
 #include "edge_node.h"
@@ -39,8 +40,19 @@ int main(int argc, char** argv) {
   app.add_option("--operator-token-file", operator_token_file,
                  "A file of the bearer tokens accepted for PUT and DELETE /substations/{id}/limit, one per line (blank "
                  "lines and #-comments ignored); read once at start. Without it the operator endpoints answer 403");
+  app.add_option("--rate-limit", config.rate_limit.per_second,
+                 "POST /charge requests per second allowed from one client address (the TCP peer; X-Forwarded-For is "
+                 "not trusted); beyond it 429 with Retry-After. 0: no limit")
+      ->check(CLI::Range(0.0, 1'000'000.0))
+      ->capture_default_str();
+  auto* burst = app.add_option("--rate-burst", config.rate_limit.burst,
+                               "POST /charge requests one client address may send at once under --rate-limit "
+                               "(default: twice the rate, at least 1)")
+                    ->check(CLI::Range(1.0, 1'000'000.0))
+                    ->needs("--rate-limit");
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
+  if (burst->count() == 0) config.rate_limit.burst = std::max(1.0, 2 * config.rate_limit.per_second);
   const auto address = grid::parse_host_port(listen);  // checked by the flag
   config.listen_host = address->host;
   config.listen_port = address->port;
