@@ -21,6 +21,7 @@ http::ServerOptions server_options(const EdgeConfig& config) {
   options.body_limit = 64 * 1024;  // larger charge requests are 413 before we see them
   // Each waiting request holds a connection: room for all of them and for the ops endpoints.
   options.max_connections = std::max<std::size_t>(options.max_connections, config.max_in_flight + 64);
+  options.tls = config.tls;
   return options;
 }
 
@@ -54,11 +55,12 @@ EdgeNode::~EdgeNode() { server_.stop(); }
 
 void EdgeNode::start_http() {
   server_.start();
-  spdlog::info("edge: HTTP on {}:{} ({} threads): POST /charge, GET|DELETE /sessions/{{id}}, GET /substations, "
+  const char* scheme = config_.tls ? "https" : "http";
+  spdlog::info("edge: {} on {}:{} ({} threads): POST /charge, GET|DELETE /sessions/{{id}}, GET /substations, "
                "PUT|DELETE /substations/{{id}}/limit and /feeders/{{id}}/limit (operators: {}), GET /healthz, GET /metrics; "
-               "the operator console on http://{}:{}/",
-               config_.listen_host, server_.port(), config_.http_threads,
-               config_.operators.enabled() ? "token file" : "disabled, no --operator-token-file",
+               "the operator console on {}://{}:{}/",
+               config_.tls ? "HTTPS" : "HTTP", config_.listen_host, server_.port(), config_.http_threads,
+               config_.operators.enabled() ? "token file" : "disabled, no --operator-token-file", scheme,
                config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host, server_.port());
 }
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <zmq.hpp>
@@ -40,10 +41,13 @@ struct EdgeConfig {
   OperatorAuth operators;
   // Requests per second per client address for POST /charge; off by default.
   RateLimit rate_limit;
+  // HTTPS only on the listen address when set (--tls-cert, --tls-key).
+  std::optional<http::TlsFiles> tls;
 };
 
 class EdgeNode {
 public:
+  // Throws std::runtime_error naming the file when the TLS certificate or key cannot be loaded.
   EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Exposition& registry,
            const Clock& clock = steady_clock());
   ~EdgeNode();

@@ -50,8 +50,19 @@ int main(int argc, char** argv) {
                                "(default: twice the rate, at least 1)")
                     ->check(CLI::Range(1.0, 1'000'000.0))
                     ->needs("--rate-limit");
+  std::string tls_cert;
+  std::string tls_key;
+  auto* cert_flag = app.add_option("--tls-cert", tls_cert,
+                                   "A PEM file of the server's certificate (then any intermediates): with --tls-key, "
+                                   "--listen serves HTTPS only (TLS 1.2 and later)")
+                        ->check(CLI::ExistingFile);
+  auto* key_flag = app.add_option("--tls-key", tls_key, "The PEM file of --tls-cert's private key (unencrypted)")
+                       ->check(CLI::ExistingFile);
+  cert_flag->needs(key_flag);
+  key_flag->needs(cert_flag);
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
+  if (!tls_cert.empty()) config.tls = grid::http::TlsFiles{tls_cert, tls_key};
   if (burst->count() == 0) config.rate_limit.burst = std::max(1.0, 2 * config.rate_limit.per_second);
   const auto address = grid::parse_host_port(listen);  // checked by the flag
   config.listen_host = address->host;
