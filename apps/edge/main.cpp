@@ -43,12 +43,12 @@ int main(int argc, char** argv) {
   app.add_option("--rate-limit", config.rate_limit.per_second,
                  "POST /charge requests per second allowed from one client address (the TCP peer; X-Forwarded-For is "
                  "not trusted); beyond it 429 with Retry-After. 0: no limit")
-      ->check(CLI::Range(0.0, 1'000'000.0))
+      ->check(grid::app::finite_range(0.0, 1'000'000.0))
       ->capture_default_str();
   auto* burst = app.add_option("--rate-burst", config.rate_limit.burst,
                                "POST /charge requests one client address may send at once under --rate-limit "
                                "(default: twice the rate, at least 1)")
-                    ->check(CLI::Range(1.0, 1'000'000.0))
+                    ->check(grid::app::finite_range(1.0, 1'000'000.0))
                     ->needs("--rate-limit");
   std::string tls_cert;
   std::string tls_key;
