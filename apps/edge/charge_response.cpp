@@ -67,6 +67,12 @@ http::Response unavailable_response(std::string_view message, int retry_after_s)
   return response;
 }
 
+http::Response rate_limited_response(int retry_after_s) {
+  auto response = json_response(429, {{"error", "rate limited: too many charge requests from this address"}});
+  response.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  return response;
+}
+
 http::Response failure_response(BrokerFailure failure) {
   switch (failure) {
     case BrokerFailure::timeout: return json_response(504, {{"error", "balancer timeout"}});

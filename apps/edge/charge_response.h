@@ -26,6 +26,9 @@ http::Response failure_response(BrokerFailure failure);
 // 503 {"error": message} with a Retry-After header.
 http::Response unavailable_response(std::string_view message, int retry_after_s);
 
+// 429 {"error": ...} with a Retry-After header: the client sent faster than --rate-limit.
+http::Response rate_limited_response(int retry_after_s);
+
 // `body` as the JSON answer. Text from a peer (a balancer's reason) may be invalid UTF-8: it is
 // replaced rather than thrown on, so no answer is ever lost to the encoder.
 http::Response json_response(int status, const nlohmann::json& body);

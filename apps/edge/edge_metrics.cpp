@@ -41,6 +41,11 @@ EdgeMetrics::EdgeMetrics(prometheus::Registry& r)
                          "half the timeout passed without an answer")
                    .Register(r)
                    .Add({})),
+      rate_limited_(BuildCounter()
+                        .Name("edge_rate_limited_total")
+                        .Help("POST /charge requests answered 429 because their client address went past --rate-limit")
+                        .Register(r)
+                        .Add({})),
       dropped_(BuildCounter()
                    .Name("edge_messages_dropped_total")
                    .Help("Messages from the balancer dropped, by reason")

@@ -43,6 +43,8 @@ public:
   // request already answered ("unknown_request"), or a command an edge never expects.
   void dropped(std::string_view reason);
   void retried() { retries_.Increment(); }
+  // A POST /charge answered 429 because its client went past --rate-limit.
+  void rate_limited() { rate_limited_.Increment(); }
 
 private:
   struct Answered {
@@ -57,6 +59,7 @@ private:
   prometheus::Gauge& balancer_up_;
   prometheus::Gauge& live_substations_;
   prometheus::Counter& retries_;
+  prometheus::Counter& rate_limited_;
   std::mutex mutex_;  // guards the two caches below; held for a short search, never for I/O
   std::vector<Answered> answered_;
   metrics::SeriesCache<prometheus::Counter> dropped_;  // by reason

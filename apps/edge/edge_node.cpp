@@ -21,6 +21,7 @@ http::ServerOptions server_options(const EdgeConfig& config) {
   options.body_limit = 64 * 1024;  // larger charge requests are 413 before we see them
   // Each waiting request holds a connection: room for all of them and for the ops endpoints.
   options.max_connections = std::max<std::size_t>(options.max_connections, config.max_in_flight + 64);
+  options.tls = config.tls;
   return options;
 }
 
@@ -32,6 +33,7 @@ EdgeNode::EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Expositi
       clock_(clock),
       started_(clock.now()),
       metrics_(registry.registry()),
+      rate_limiter_(config_.rate_limit),
       in_flight_(config_.max_in_flight,
                  [this](int delta) { delta > 0 ? metrics_.request_started() : metrics_.request_finished(); }),
       broker_(context, config_.broker, metrics_, clock),
@@ -53,11 +55,12 @@ EdgeNode::~EdgeNode() { server_.stop(); }
 
 void EdgeNode::start_http() {
   server_.start();
-  spdlog::info("edge: HTTP on {}:{} ({} threads): POST /charge, GET|DELETE /sessions/{{id}}, GET /substations, "
+  const char* scheme = config_.tls ? "https" : "http";
+  spdlog::info("edge: {} on {}:{} ({} threads): POST /charge, GET|DELETE /sessions/{{id}}, GET /substations, "
                "PUT|DELETE /substations/{{id}}/limit and /feeders/{{id}}/limit (operators: {}), GET /healthz, GET /metrics; "
-               "the operator console on http://{}:{}/",
-               config_.listen_host, server_.port(), config_.http_threads,
-               config_.operators.enabled() ? "token file" : "disabled, no --operator-token-file",
+               "the operator console on {}://{}:{}/",
+               config_.tls ? "HTTPS" : "HTTP", config_.listen_host, server_.port(), config_.http_threads,
+               config_.operators.enabled() ? "token file" : "disabled, no --operator-token-file", scheme,
                config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host, server_.port());
 }
 
@@ -73,6 +76,11 @@ void EdgeNode::stop_http(std::chrono::milliseconds grace) {
 }
 
 void EdgeNode::charge(const http::Request& request, http::Respond respond) {
+  // Before anything else, so a greedy client costs no parsing and no in-flight slot.
+  if (const auto decision = rate_limiter_.admit(request.remote_address, clock_.now()); !decision.admitted) {
+    metrics_.rate_limited();
+    return respond(rate_limited_response(decision.retry_after_s));
+  }
   auto parsed = parse_charge(request);
   if (auto* rejection = std::get_if<ChargeRejection>(&parsed)) {
     return respond(json_response(rejection->status, {{"error", rejection->message}}));

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <zmq.hpp>
@@ -25,6 +26,7 @@
 #include "grid/metrics/exposition.h"
 #include "grid/util/clock.h"
 #include "operator_auth.h"
+#include "rate_limiter.h"
 
 namespace grid::edge {
 
@@ -37,10 +39,15 @@ struct EdgeConfig {
   BrokerConfig broker;
   // Who may set limits; without tokens the operator endpoints answer 403.
   OperatorAuth operators;
+  // Requests per second per client address for POST /charge; off by default.
+  RateLimit rate_limit;
+  // HTTPS only on the listen address when set (--tls-cert, --tls-key).
+  std::optional<http::TlsFiles> tls;
 };
 
 class EdgeNode {
 public:
+  // Throws std::runtime_error naming the file when the TLS certificate or key cannot be loaded.
   EdgeNode(zmq::context_t& context, EdgeConfig config, metrics::Exposition& registry,
            const Clock& clock = steady_clock());
   ~EdgeNode();
@@ -86,6 +93,7 @@ private:
   TimePoint started_;
   EdgeMetrics metrics_;
   ConsoleCounters console_counters_;
+  RateLimiter rate_limiter_;
   http::InFlight in_flight_;  // before broker_: the broker's last answers give their slots back
   BrokerClient broker_;
   http::Router router_;

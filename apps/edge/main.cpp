@@ -1,5 +1,6 @@
 // grid-edge: the grid's public HTTP API. Parses flags, runs the node.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <memory>
 
 #include "edge_node.h"
@@ -42,8 +43,30 @@ int main(int argc, char** argv) {
                  "lines and #-comments ignored); read once at start. Without it the operator endpoints answer 403");
   grid::app::CurveClientFlags curve;
   grid::app::add_curve_client_flags(app, curve);
+  app.add_option("--rate-limit", config.rate_limit.per_second,
+                 "POST /charge requests per second allowed from one client address (the TCP peer; X-Forwarded-For is "
+                 "not trusted); beyond it 429 with Retry-After. 0: no limit")
+      ->check(grid::app::finite_range(0.0, 1'000'000.0))
+      ->capture_default_str();
+  auto* burst = app.add_option("--rate-burst", config.rate_limit.burst,
+                               "POST /charge requests one client address may send at once under --rate-limit "
+                               "(default: twice the rate, at least 1)")
+                    ->check(grid::app::finite_range(1.0, 1'000'000.0))
+                    ->needs("--rate-limit");
+  std::string tls_cert;
+  std::string tls_key;
+  auto* cert_flag = app.add_option("--tls-cert", tls_cert,
+                                   "A PEM file of the server's certificate (then any intermediates): with --tls-key, "
+                                   "--listen serves HTTPS only (TLS 1.2 and later)")
+                        ->check(CLI::ExistingFile);
+  auto* key_flag = app.add_option("--tls-key", tls_key, "The PEM file of --tls-cert's private key (unencrypted)")
+                       ->check(CLI::ExistingFile);
+  cert_flag->needs(key_flag);
+  key_flag->needs(cert_flag);
   grid::app::add_log_level_flag(app, log_level);
   CLI11_PARSE(app, argc, argv);
+  if (!tls_cert.empty()) config.tls = grid::http::TlsFiles{tls_cert, tls_key};
+  if (burst->count() == 0) config.rate_limit.burst = std::max(1.0, 2 * config.rate_limit.per_second);
   const auto address = grid::parse_host_port(listen);  // checked by the flag
   config.listen_host = address->host;
   config.listen_port = address->port;

@@ -34,7 +34,8 @@ std::vector<Node> nodes() {
        {"--id", "--capacity-kw", "--balancer", "--heartbeats", "--heartbeat-ms", "--time-scale", "--metrics", "--log-level"}},
   };
 #ifdef GRID_EDGE_BIN
-  all.push_back({GRID_EDGE_BIN, {}, {"--listen", "--balancer", "--timeout-ms", "--max-in-flight", "--log-level"}});
+  all.push_back({GRID_EDGE_BIN, {}, {"--listen", "--balancer", "--timeout-ms", "--max-in-flight", "--rate-limit",
+                                     "--rate-burst", "--tls-cert", "--tls-key", "--log-level"}});
 #endif
 #ifdef GRID_LOADGEN_BIN
   all.push_back({GRID_LOADGEN_BIN, {"--target", "tcp://127.0.0.1:1"},
@@ -113,6 +114,8 @@ TEST_CASE("issue 9.3: every decimal flag of every node refuses NaN and infinitie
       {{GRID_LOADGEN_BIN, "--target", "tcp://127.0.0.1:1", "--vehicles", "1"}, "--energy-kwh", "20"},
       {{GRID_LOADGEN_BIN, "--target", "tcp://127.0.0.1:1", "--vehicles", "1"}, "--rate", "10"},
       {{GRID_LOADGEN_BIN, "--target", "tcp://127.0.0.1:1", "--vehicles", "1"}, "--ramp-s", "1"},
+      {{GRID_EDGE_BIN}, "--rate-limit", "5"},
+      {{GRID_EDGE_BIN, "--rate-limit", "5"}, "--rate-burst", "10"},
   };
   for (const auto& c : cases) {
     for (const std::string bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e999"}) {

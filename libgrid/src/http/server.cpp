@@ -16,11 +16,12 @@ namespace grid::http {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using detail::Connection;
+using detail::ConnectionBase;
 using detail::ServerCore;
 
 struct Server::Impl {
-  Impl(ServerOptions options, Handler handler)
-      : core(std::make_shared<ServerCore>(std::move(options), std::move(handler))),
+  Impl(ServerOptions options, Handler handler, std::shared_ptr<asio::ssl::context> tls)
+      : core(std::make_shared<ServerCore>(std::move(options), std::move(handler), std::move(tls))),
         acceptor(asio::make_strand(core->io)),
         retry(acceptor.get_executor()) {}
 
@@ -93,7 +94,7 @@ void Server::Impl::on_accept(boost::system::error_code ec, tcp::socket socket) {
   }
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);  // small answers, often pipelined
-  std::shared_ptr<Connection> connection;
+  std::shared_ptr<ConnectionBase> connection;
   {
     std::lock_guard lock(core->mutex);
     if (core->stopping) {
@@ -101,7 +102,11 @@ void Server::Impl::on_accept(boost::system::error_code ec, tcp::socket socket) {
     }
     if (core->connections.size() < core->options.max_connections) {
       const auto id = core->next_id++;
-      connection = std::make_shared<Connection>(core, std::move(socket), id);
+      if (core->tls) {
+        connection = std::make_shared<Connection<detail::TlsStream>>(core, std::move(socket), id);
+      } else {
+        connection = std::make_shared<Connection<detail::PlainStream>>(core, std::move(socket), id);
+      }
       core->connections.emplace(id, connection);
     }
   }
@@ -136,7 +141,8 @@ Server::Server(ServerOptions options, Handler handler) {
   if (!handler) {
     throw std::invalid_argument("http: server needs a handler");
   }
-  impl_ = std::make_unique<Impl>(std::move(options), std::move(handler));
+  auto tls = options.tls ? detail::make_tls_context(*options.tls) : nullptr;
+  impl_ = std::make_unique<Impl>(std::move(options), std::move(handler), std::move(tls));
 }
 
 Server::~Server() { stop(); }
@@ -160,7 +166,7 @@ void Server::stop() {
     return;
   }
   impl_->stopped = true;
-  std::vector<std::shared_ptr<Connection>> open;
+  std::vector<std::shared_ptr<ConnectionBase>> open;
   {
     std::lock_guard lock(impl_->core->mutex);
     impl_->core->stopping = true;

@@ -25,7 +25,7 @@ inline constexpr const char* token = "op-token-7f3a";
 
 struct Edge {
   Edge(zmq::context_t& context, const std::string& balancer, OperatorAuth operators,
-       std::chrono::milliseconds timeout = 5s, std::size_t max_in_flight = 100) {
+       std::chrono::milliseconds timeout = 5s, std::size_t max_in_flight = 100, RateLimit rate_limit = {}) {
     EdgeConfig config;
     config.listen_host = "127.0.0.1";
     config.listen_port = 0;
@@ -33,6 +33,7 @@ struct Edge {
     config.max_in_flight = max_in_flight;
     config.broker = {.balancer_endpoint = balancer, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms};
     config.operators = std::move(operators);
+    config.rate_limit = rate_limit;
     node = std::make_unique<EdgeNode>(context, config, registry);
     node->start_http();
     thread = std::thread([this] { node->run(); });

@@ -28,6 +28,9 @@ struct Request {
   std::vector<Header> headers;
   // The path parameters a Router matched ({id} in "/sessions/{id}"), in pattern order.
   std::vector<std::pair<std::string, std::string>> params;
+  // The TCP peer's IP address ("127.0.0.1", "::1"), without the port; empty if the socket could
+  // not say. Proxy headers (X-Forwarded-For) are not consulted: a client can write any of them.
+  std::string remote_address;
 
   // The first value of header `name` (any letter case); empty when absent. A header sent with
   // an empty value is present: an empty string_view inside the optional.
@@ -59,6 +62,12 @@ using Respond = std::function<void(Response)>;
 // through `respond`, now or later. An exception from it becomes a 500.
 using Handler = std::function<void(Request, Respond)>;
 
+// A certificate and its private key, as PEM files: the server then speaks HTTPS only.
+struct TlsFiles {
+  std::string certificate_chain;  // the server's certificate first, then any intermediates
+  std::string private_key;
+};
+
 struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 0;  // 0: any free port, see Server::port()
@@ -71,13 +80,18 @@ struct ServerOptions {
   // and a response write.
   std::chrono::milliseconds idle_timeout{30000};
   std::size_t max_connections = 1024;  // above this, new connections are accepted and closed
+  // HTTPS only (TLS 1.2 and later) when set; a client that does not complete the TLS handshake
+  // within header_timeout (plain HTTP, an old TLS version) is closed without an answer.
+  std::optional<TlsFiles> tls;
 };
 
 // Thread-safety: construct, start() and stop() from one owner thread; port() from any thread
 // after start(). The handler runs on the server's threads.
 class Server {
 public:
-  // Throws std::invalid_argument on options that cannot work (no threads, zero limits).
+  // Throws std::invalid_argument on options that cannot work (no threads, zero limits), and
+  // std::runtime_error naming the file when the TLS certificate or key cannot be loaded or do
+  // not match.
   Server(ServerOptions options, Handler handler);
   ~Server();  // stops
   Server(const Server&) = delete;
