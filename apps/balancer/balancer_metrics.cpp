@@ -67,7 +67,8 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                {}, "reason"),
       cancels_(BuildCounter()
                    .Name("balancer_cancels_sent_total")
-                   .Help("Cancels sent to substations whose answer timed out or came after the request moved on")
+                   .Help("Cancels sent to substations: an answer timed out or came after the request moved on, "
+                         "or a request was found held twice")
                    .Register(r),
                {}, "reason"),
       auth_refused_(BuildCounter()
@@ -75,6 +76,17 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                         .Help("CURVE handshakes the ZAP handler refused (key not allowed on that socket), by socket")
                         .Register(r),
                     {}, "socket"),
+      index_reads_(BuildCounter()
+                       .Name("balancer_admission_reads_total")
+                       .Help("Readings of a (re)connected substation's admissions (which requests it holds), by "
+                             "outcome")
+                       .Register(r),
+                   {}, "outcome"),
+      learned_(BuildCounter()
+                   .Name("balancer_admissions_learned_total")
+                   .Help("Requests learned from substations' admission readings (held there before we knew)")
+                   .Register(r)
+                   .Add({})),
       forwarded_(BuildCounter()
                      .Name("balancer_forwarded_queries_total")
                      .Help("Session, stop, limit and substation queries from requesters, by kind and outcome")
@@ -117,6 +129,8 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
   for (const auto error : proto::all_decode_errors) dropped_.get(proto::reason_label(error));
   for (const auto* reason : node_drop_reasons) dropped_.get(reason);
   for (const auto* socket : auth_sockets) auth_refused_.get(socket);
+  for (const auto* outcome : index_read_outcomes) index_reads_.get(outcome);
+  for (const auto* reason : cancel_reasons) cancels_.get(reason);
   for (const auto* kind : query_kinds) {
     for (const auto* outcome : query_outcomes) forwarded_.Add({{"kind", kind}, {"outcome", outcome}});
   }

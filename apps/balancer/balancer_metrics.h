@@ -26,12 +26,17 @@ public:
   // start so dashboards and rate() see a zero rather than no data on a healthy grid.
   static constexpr std::array node_drop_reasons{"unexpected_command", "requester_gone", "table_full", "stale_seq",
                                                 "late_acceptance",    "unknown_job",    "wrong_peer",
-                                                 "id_conflict",        "unknown_query",  "identity_mismatch"};
+                                                 "id_conflict",        "unknown_query",  "identity_mismatch",
+                                                "unexpected_index"};
   // The sockets of balancer_auth_refused_total: the ZAP domain each of them is checked in.
   static constexpr std::array auth_sockets{"frontend", "backend", "heartbeats"};
   // The bounded labels of balancer_forwarded_queries_total, every pair shown at 0 from the start.
   static constexpr std::array query_kinds{"session", "stop", "set_limit", "substations"};
   static constexpr std::array query_outcomes{"answered", "timeout", "not_live", "unknown", "unreachable", "busy"};
+  // The outcomes of balancer_admission_reads_total.
+  static constexpr std::array index_read_outcomes{"complete", "abandoned"};
+  // The reasons of balancer_cancels_sent_total.
+  static constexpr std::array cancel_reasons{"timeout", "late_acceptance", "duplicate"};
 
   explicit BalancerMetrics(prometheus::Registry& registry);
 
@@ -48,6 +53,9 @@ public:
   void heartbeat() { heartbeats_.Increment(); }
   void cancel(std::string_view reason) { cancels_.get(reason).Increment(); }
   void ejection() { ejections_.Increment(); }
+  // A reading of a (re)connected substation's admissions ended; outcome from index_read_outcomes.
+  void index_read(std::string_view outcome) { index_reads_.get(outcome).Increment(); }
+  void learned(std::size_t requests) { learned_.Increment(static_cast<double>(requests)); }
   void id_conflict() { id_conflicts_.Increment(); }
   // A query from a requester that the balancer forwarded to a substation or answered itself.
   // kind and outcome must come from query_kinds and query_outcomes (bounded labels).
@@ -89,6 +97,8 @@ private:
   metrics::SeriesCache<prometheus::Counter> dropped_;   // by reason
   metrics::SeriesCache<prometheus::Counter> cancels_;   // by reason
   metrics::SeriesCache<prometheus::Counter> auth_refused_;  // by socket
+  metrics::SeriesCache<prometheus::Counter> index_reads_;   // by outcome
+  prometheus::Counter& learned_;
   CounterFamily& forwarded_;
   prometheus::Histogram& decision_;
   prometheus::Histogram& request_duration_;

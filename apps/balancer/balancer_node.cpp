@@ -55,6 +55,7 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
       feeder_metrics_(registry),
       feeders_(config_.topology, feeder_settings(config_), feeder_metrics_, *this),
       grid_(config_.grid, metrics_),
+      sync_(*this, metrics_, {.page_timeout = config_.dispatch.dispatch_timeout}, clock, *random_),
       dispatcher_(grid_, *policy_, *random_, *this, metrics_, with_warmup(config_), clock),
       forwarder_(grid_, *this, metrics_, forward_settings(config_), clock, *random_),
       frontend_(transport::make_socket(
@@ -89,6 +90,8 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
   backend_endpoint_ = transport::last_endpoint(backend_);
   heartbeats_endpoint_ = transport::last_endpoint(heartbeats_);
   grid_.attach_feeders(feeders_);
+  grid_.attach_admission_sync(sync_);
+  dispatcher_.attach_admission_sync(sync_);
   loop_.add(frontend_, [this] { on_frontend(); });
   loop_.add(backend_, [this] { on_backend(); });
   loop_.add(heartbeats_, [this] { on_heartbeats(); });
@@ -185,11 +188,23 @@ void BalancerNode::on_backend() {
       forwarder_.on_session_state(substation, std::move(*state));
     } else if (auto* ack = std::get_if<proto::LimitAck>(&message)) {
       forwarder_.on_limit_ack(substation, std::move(*ack));
+    } else if (const auto* page = std::get_if<proto::AdmissionIndex>(&message)) {
+      on_admission_page(substation, *page);
     } else {
       return false;
     }
     return true;
   });
+}
+
+void BalancerNode::on_admission_page(const std::string& substation, const proto::AdmissionIndex& page) {
+  if (!sync_.on_page(substation, page)) {
+    drop("unexpected_index", "backend");
+    return;
+  }
+  for (std::size_t i = 0; i < page.request_ids.size(); ++i) {
+    dispatcher_.learn(substation, page.request_ids[i], page.session_ids[i]);
+  }
 }
 
 void BalancerNode::on_heartbeats() {
@@ -206,10 +221,12 @@ void BalancerNode::on_heartbeats() {
 
 std::optional<TimePoint> BalancerNode::on_timers(TimePoint now) {
   grid_.on_timers(now);
+  sync_.on_timers();
   dispatcher_.on_timers();
   forwarder_.on_timers();
   std::optional<TimePoint> next;
-  for (const auto& deadline : {grid_.next_deadline(), dispatcher_.next_deadline(), forwarder_.next_deadline()}) {
+  for (const auto& deadline : {grid_.next_deadline(), sync_.next_deadline(), dispatcher_.next_deadline(),
+                               forwarder_.next_deadline()}) {
     if (deadline && (!next || *deadline < *next)) next = deadline;
   }
   return next;

@@ -85,6 +85,7 @@ private:
   void on_frontend();
   void on_backend();
   void on_heartbeats();
+  void on_admission_page(const std::string& substation, const proto::AdmissionIndex& page);
   std::optional<TimePoint> on_timers(TimePoint now);
   void drop(std::string_view reason, std::string_view from);
   // With CURVE, a substation speaks only for the id its key was allowed under (the User-Id the
@@ -100,6 +101,7 @@ private:
   FeederMetrics feeder_metrics_;
   FeederController feeders_;
   GridView grid_;
+  AdmissionSync sync_;
   Dispatcher dispatcher_;
   QueryForwarder forwarder_;
   std::optional<ZapHandler> zap_;  // with CURVE; bound before the sockets it guards

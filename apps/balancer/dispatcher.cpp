@@ -65,7 +65,8 @@ Dispatcher::Dispatcher(GridView& grid, balancing::Policy& policy, Random& random
       settings_(settings),
       clock_(clock),
       warm_until_(clock.now() + settings.warmup),
-      answered_(settings.remembered_answers) {}
+      answered_(settings.remembered_answers),
+      learned_(settings.remembered_learned) {}
 
 void Dispatcher::on_request(const std::string& client, proto::ChargeRequest request) {
   const TimePoint now = clock_.now();
@@ -84,7 +85,7 @@ void Dispatcher::on_request(const std::string& client, proto::ChargeRequest requ
     answer(pending, {.outcome = proto::Outcome::busy, .reason = "balancer busy, retry later"}, "busy");
     return;
   }
-  if (now < warm_until_) {
+  if (warming(now)) {
     held_for_warmup_.push_back(std::move(pending));
     count_in_flight();
     return;
@@ -117,10 +118,56 @@ bool Dispatcher::known_request(const std::string& client, const proto::ChargeReq
   return true;
 }
 
+bool Dispatcher::warming(TimePoint now) const {
+  if (now < warm_until_) return true;
+  return sync_ != nullptr && sync_->reading() > 0 && now < warm_until_ + settings_.max_read_wait;
+}
+
+const balancing::Substation* Dispatcher::holder(const PendingRequest& pending) const {
+  const Held* held = learned_.find(pending.request.request_id);
+  if (held == nullptr || pending.tried.contains(held->substation)) return nullptr;
+  const balancing::Substation* row = grid_.table().find(held->substation);
+  // A dead holder cannot answer: the request is placed afresh, and if the holder comes back its
+  // session is the duplicate (learn() cancels it then).
+  return row != nullptr && row->live ? row : nullptr;
+}
+
+void Dispatcher::learn(const std::string& substation, const std::string& request_id, const std::string& session_id) {
+  if (const auto* known = answered_.find(request_id)) {
+    // What we answered stands; any other session of the request is the extra one.
+    if (known->reply.substation_id != substation || known->reply.session_id != session_id) {
+      cancel_duplicate(substation, request_id, session_id);
+    }
+    return;
+  }
+  if (const PendingRequest* pending = jobs_.find_request(request_id)) {
+    // A job for it is on its way to a substation, whose answer will be the one given.
+    if (pending->substation != substation) cancel_duplicate(substation, request_id, session_id);
+    return;
+  }
+  if (const Held* held = learned_.find(request_id)) {
+    if (held->substation != substation || held->session_id != session_id) {
+      cancel_duplicate(substation, request_id, session_id);  // the first holder learned keeps it
+    }
+    return;
+  }
+  learned_.remember(request_id, {substation, session_id});
+  metrics_.learned(1);
+}
+
+void Dispatcher::cancel_duplicate(const std::string& substation, const std::string& request_id,
+                                  const std::string& session_id) {
+  spdlog::warn("request {} is held twice: cancelling its session {} on '{}'", request_id, session_id, substation);
+  outbox_.send_cancel(substation, {request_id, session_id});
+  metrics_.cancel("duplicate");
+}
+
 void Dispatcher::dispatch(PendingRequest pending) {
   while (true) {
     const auto started = std::chrono::steady_clock::now();
-    const balancing::Substation* chosen = policy_.pick(grid_.table(), pick_of(pending), random_);
+    // A request some substation already holds goes back there: it answers with the same session.
+    const balancing::Substation* chosen = holder(pending);
+    if (chosen == nullptr) chosen = policy_.pick(grid_.table(), pick_of(pending), random_);
     metrics_.decision_seconds(seconds_between(started, std::chrono::steady_clock::now()));
     if (chosen == nullptr) {
       const std::string reason =
@@ -184,7 +231,7 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
 
 void Dispatcher::on_timers() {
   const TimePoint now = clock_.now();
-  if (now >= warm_until_ && !held_for_warmup_.empty()) {
+  if (!warming(now) && !held_for_warmup_.empty()) {
     spdlog::info("warm-up over with {} live substations; placing {} held requests", grid_.table().live_count(),
                  held_for_warmup_.size());
     auto held = std::move(held_for_warmup_);
@@ -207,7 +254,11 @@ void Dispatcher::on_timers() {
 
 std::optional<TimePoint> Dispatcher::next_deadline() const {
   std::optional<TimePoint> next = jobs_.next_deadline();
-  if (!held_for_warmup_.empty()) next = next ? std::min(*next, warm_until_) : warm_until_;
+  if (!held_for_warmup_.empty()) {
+    // Past the warm-up, a reading's end wakes the loop by itself; the read wait is the backstop.
+    const TimePoint until = clock_.now() < warm_until_ ? warm_until_ : warm_until_ + settings_.max_read_wait;
+    next = next ? std::min(*next, until) : until;
+  }
   return next;
 }
 

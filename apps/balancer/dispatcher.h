@@ -12,8 +12,12 @@
 // minimum and maximum at its substation until answered (balancing::Reservation), and the answer
 // gives the requester the power allocated now and the minimum the substation set.
 // After a start it holds requests for a warm-up, so it never places them on the stale picture of
-// a grid it has not heard from yet. It keeps request bookkeeping only: what it learns about
-// substations goes to the GridView.
+// a grid it has not heard from yet, nor before it has read which requests the substations already
+// hold (AdmissionSync). What it learns so goes back to the substation holding it: a request
+// admitted before a balancer restart and retried after it gets the same session. A request found
+// held twice (a substation that was unreachable while its request was placed elsewhere) keeps the
+// session the balancer answered, or is about to answer, and the other is cancelled.
+// It keeps request bookkeeping only: what it learns about substations goes to the GridView.
 // Time comes from the injected clock, so tests step it. Thread-safety: none; the balancer thread owns it.
 
 #include <cstdint>
@@ -22,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "admission_sync.h"
 #include "balancer_metrics.h"
 #include "grid/balancing/policy.h"
 #include "grid/proto/messages.h"
@@ -47,6 +52,10 @@ struct DispatchSettings {
   std::size_t max_in_flight = 10'000;  // requests waiting for a substation; beyond it: busy
   Duration warmup = std::chrono::milliseconds(500);  // requests arriving sooner after start wait until then
   std::size_t remembered_answers = 20'000;  // retries come within seconds: over 30 s at 600 req/s
+  // After the warm-up, held requests wait at most this much longer for admission readings under way.
+  Duration max_read_wait = std::chrono::seconds(1);
+  // Requests learned from substations' admission memories (each remembers 20,000).
+  std::size_t remembered_learned = 200'000;
 };
 
 class Dispatcher {
@@ -56,6 +65,10 @@ public:
 
   void on_request(const std::string& client, proto::ChargeRequest request);
   void on_result(const std::string& substation, const proto::JobResult& result);
+  // `substation` holds a session for this request (from its admission memory, AdmissionSync).
+  void learn(const std::string& substation, const std::string& request_id, const std::string& session_id);
+  // The reading of admissions the warm-up waits for (none: it waits for nothing but time).
+  void attach_admission_sync(const AdmissionSync& sync) { sync_ = &sync; }
   // Handles dispatch timeouts due now, and the end of the warm-up.
   void on_timers();
   std::optional<TimePoint> next_deadline() const;
@@ -63,6 +76,10 @@ public:
   std::size_t in_flight() const { return jobs_.size() + held_for_warmup_.size(); }
 
 private:
+  struct Held {
+    std::string substation;
+    std::string session_id;
+  };
   struct Answered {
     proto::ChargeReply reply;
     proto::ChargeRequest request;  // what was asked, to tell a retry from a reused id
@@ -70,6 +87,10 @@ private:
 
   // The request's id is already known (answered, in flight or held): answers or joins it.
   bool known_request(const std::string& client, const proto::ChargeRequest& request);
+  bool warming(TimePoint now) const;
+  // The substation that holds this request already, if it is live and not tried yet for it.
+  const balancing::Substation* holder(const PendingRequest& pending) const;
+  void cancel_duplicate(const std::string& substation, const std::string& request_id, const std::string& session_id);
   // Sends the request to the next candidate, or answers it when there is none.
   void dispatch(PendingRequest pending);
   void answer(const PendingRequest& pending, proto::ChargeReply reply, std::string_view outcome);
@@ -88,6 +109,8 @@ private:
   JobsInFlight jobs_;
   std::deque<PendingRequest> held_for_warmup_;
   BoundedMemo<std::string, Answered> answered_;  // request id -> its charging answer
+  BoundedMemo<std::string, Held> learned_;       // request id -> where it is held (admission readings)
+  const AdmissionSync* sync_ = nullptr;
 };
 
 }  // namespace grid::balancer

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "admission_sync.h"
+
 namespace grid::balancer {
 namespace {
 
@@ -65,6 +67,7 @@ std::optional<std::string_view> GridView::on_heartbeat(const proto::Heartbeat& h
     case balancing::HeartbeatVerdict::rejoined:
       spdlog::info("substation '{}' {}: capacity {} kW, limit {} kW, load {} kW", id, balancing::to_string(verdict),
                    heartbeat.capacity_kw, table_.find(id)->limit_kw, heartbeat.load_kw);
+      if (sync_ != nullptr) sync_->on_connected(id);  // it may hold requests we do not know of
       break;
     case balancing::HeartbeatVerdict::updated: break;
   }

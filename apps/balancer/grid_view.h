@@ -20,6 +20,8 @@
 
 namespace grid::balancer {
 
+class AdmissionSync;
+
 struct GridSettings {
   Duration heartbeat_interval = std::chrono::milliseconds(250);
   int liveness = 3;
@@ -52,6 +54,8 @@ public:
   // Feeder control: from now on, heartbeats feed `feeders`, and each substation's routing limit is
   // capped at its feeder grant (0 while its heartbeat names another feeder than the topology).
   void attach_feeders(FeederController& feeders) { feeders_ = &feeders; }
+  // From now on, a substation that joins, restarts or comes back has its admissions read.
+  void attach_admission_sync(AdmissionSync& sync) { sync_ = &sync; }
   // Re-divides the feeder budgets when a heartbeat changed something since, or the lease is due.
   void control_feeders(TimePoint now);
   proto::FeederLimitAck on_feeder_limit(const proto::FeederLimit& limit, TimePoint now);
@@ -70,6 +74,7 @@ private:
   balancing::OutlierDetector outliers_;
   LogRateLimit conflict_log_{1, std::chrono::seconds(1)};
   FeederController* feeders_ = nullptr;
+  AdmissionSync* sync_ = nullptr;
   bool feeders_dirty_ = false;
 };
 

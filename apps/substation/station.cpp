@@ -217,6 +217,13 @@ std::optional<TimePoint> Station::next_event(TimePoint now) const {
   return next;
 }
 
+std::vector<std::pair<std::string, std::string>> Station::admissions() const {
+  std::vector<std::pair<std::string, std::string>> admissions;
+  admissions.reserve(admitted_.size());
+  admitted_.for_each([&](const std::string& request, const std::string& session) { admissions.emplace_back(request, session); });
+  return admissions;
+}
+
 StationTotals Station::totals(TimePoint now) const {
   StationTotals totals;
   totals.limit_w = limit_w();

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "grid/allocation/policy.h"
@@ -96,6 +97,10 @@ public:
   // the limit expires, the feeder grant's lease runs out, a paused car may resume. (A paused car that may already resume but still
   // gets nothing waits for the next event or control tick, not for a timer that has passed.)
   std::optional<TimePoint> next_event(TimePoint now) const;
+
+  // The request ids admitted here and still remembered, oldest first, with their sessions (running
+  // or ended): what a (re)connecting balancer reads to learn who holds which request.
+  std::vector<std::pair<std::string, std::string>> admissions() const;
 
   StationTotals totals(TimePoint now) const;
   const std::string& id() const { return settings_.id; }

@@ -72,6 +72,8 @@ void SubstationNode::on_job_socket() {
       handle_limit(*limit);
     } else if (const auto* grant = std::get_if<proto::FeederGrant>(&message)) {
       handle_grant(*grant);
+    } else if (const auto* index_query = std::get_if<proto::IndexQuery>(&message)) {
+      reply(admission_pages_.page(*index_query, [this] { return station_.admissions(); }));
     } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
       Progress progress;
       if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id, clock_.now(), progress)) {

@@ -19,6 +19,7 @@
 #include "grid/util/logging.h"
 #include "grid/allocation/policy_registry.h"
 #include "grid/transport/curve.h"
+#include "admission_pages.h"
 #include "station.h"
 
 namespace grid::substation {
@@ -68,6 +69,7 @@ private:
   std::uint64_t boot_;
   std::unique_ptr<allocation::AllocationPolicy> allocation_;
   Station station_;
+  AdmissionPages admission_pages_;  // a (re)connected balancer reading which requests we hold
   zmq::socket_t jobs_;
   zmq::socket_t heartbeats_;
   transport::PollLoop loop_;

@@ -66,6 +66,8 @@ std::vector<Seed> codec_seeds() {
       {"feeder-grant", FeederGrant{"north", "feeder-a", 7, 42, 55.5, 0.75, 30.0}},
       {"feeder-limit", FeederLimit{"f-1", "feeder-a", 400.0, 3600, 7200}},
       {"feeder-limit-ack", FeederLimitAck{"f-1", "feeder-a", true, 400.0, 3600, 10800, 500.0, ""}},
+      {"index-query", IndexQuery{7, 0}},
+      {"admission-index", AdmissionIndex{7, 0, 2, {"req-1", "req-2"}, {"north.0a0b0c0d-1", "north.0a0b0c0d-2"}}},
   };
   std::vector<Seed> seeds;
   for (const auto& [name, message] : valid) {

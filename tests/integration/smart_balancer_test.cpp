@@ -26,11 +26,20 @@ std::optional<proto::Message> next(zmq::socket_t& socket, std::chrono::milliseco
   return std::get<proto::Message>(std::move(inbound->message));
 }
 
+// The next message of type M. A balancer asks a substation that joins which requests it holds
+// (IndexQuery): answered here as a real substation with no admissions yet would, then skipped.
 template <class M>
 std::optional<M> next_of(zmq::socket_t& socket) {
-  auto message = next(socket);
-  if (!message || !std::holds_alternative<M>(*message)) return std::nullopt;
-  return std::get<M>(std::move(*message));
+  while (true) {
+    auto message = next(socket);
+    if (message && std::holds_alternative<proto::IndexQuery>(*message)) {
+      const auto& query = std::get<proto::IndexQuery>(*message);
+      transport::send_message(socket, proto::AdmissionIndex{.token = query.token, .page = query.page, .pages = 1});
+      continue;
+    }
+    if (!message || !std::holds_alternative<M>(*message)) return std::nullopt;
+    return std::get<M>(std::move(*message));
+  }
 }
 
 // Heartbeats of a smart substation "north" (100 kW, limit 60) from a thread of its own, which owns

@@ -80,6 +80,10 @@ auto fields(M& m) {
   return std::tie(m.request_id, m.feeder_id, m.applied, m.limit_kw, m.starts_in_s, m.expires_in_s, m.topology_kw,
                   m.reason);
 }
+template <Is<IndexQuery> M>
+auto fields(M& m) { return std::tie(m.token, m.page); }
+template <Is<AdmissionIndex> M>
+auto fields(M& m) { return std::tie(m.token, m.page, m.pages, m.request_ids, m.session_ids); }
 
 // The fields every GRID1 peer sends: the messages as first defined. Fields appended since are
 // optional (see decode_body). New messages require all of theirs.
@@ -110,6 +114,10 @@ void write(Packer& p, double v) { p.pack_double(v); }
 void write(Packer& p, bool v) { v ? p.pack_true() : p.pack_false(); }
 void write(Packer& p, Outcome v) { p.pack_uint8(static_cast<std::uint8_t>(v)); }
 void write(Packer& p, SessionStatus v) { p.pack_uint8(static_cast<std::uint8_t>(v)); }
+void write(Packer& p, const std::vector<std::string>& v) {
+  p.pack_array(static_cast<std::uint32_t>(v.size()));
+  for (const auto& item : v) write(p, item);
+}
 
 bool read(const msgpack::object& o, std::string& v) {
   if (o.type != msgpack::type::STR) return false;
@@ -151,6 +159,16 @@ bool read(const msgpack::object& o, SessionStatus& v) {
     return false;
   }
   v = static_cast<SessionStatus>(o.via.u64);
+  return true;
+}
+
+// A list of strings: the only nested array on the wire (the unpack limits bound its length).
+bool read(const msgpack::object& o, std::vector<std::string>& v) {
+  if (o.type != msgpack::type::ARRAY) return false;
+  v.resize(o.via.array.size);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!read(o.via.array.ptr[i], v[i])) return false;
+  }
   return true;
 }
 
@@ -241,6 +259,15 @@ bool valid(const FeederLimit& m) {
 bool valid(const FeederLimitAck& m) {
   return valid_id(m.request_id) && valid_id(m.feeder_id) && kw(m.limit_kw) && seconds(m.starts_in_s) &&
          seconds(m.expires_in_s) && kw(m.topology_kw) && short_text(m.reason, limits::max_reason_bytes);
+}
+
+bool valid(const IndexQuery&) { return true; }
+bool valid(const AdmissionIndex& m) {
+  if (m.request_ids.size() != m.session_ids.size() || m.request_ids.size() > AdmissionIndex::max_entries) return false;
+  if (m.pages == 0 ? !m.request_ids.empty() : m.page >= m.pages) return false;
+  return std::all_of(m.request_ids.begin(), m.request_ids.end(), [](const std::string& id) { return valid_id(id); }) &&
+         std::all_of(m.session_ids.begin(), m.session_ids.end(),
+                     [](const std::string& id) { return valid_session_id(id); });
 }
 
 // How bodies grow (docs/protocol.md, "Growing the protocol"): a field is only ever appended, and
@@ -369,6 +396,8 @@ Decoded decode(std::string_view protocol, std::string_view command, std::string_
     case Command::feeder_grant: return decode_body<FeederGrant>(root);
     case Command::feeder_limit: return decode_body<FeederLimit>(root);
     case Command::feeder_limit_ack: return decode_body<FeederLimitAck>(root);
+    case Command::index_query: return decode_body<IndexQuery>(root);
+    case Command::admission_index: return decode_body<AdmissionIndex>(root);
   }
   return DecodeError::unknown_command;
 }

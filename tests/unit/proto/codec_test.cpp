@@ -234,3 +234,35 @@ TEST_CASE("feeder messages round-trip, and a grant without a feeder, power or le
   heartbeat.in_fallback = true;
   CHECK(std::get<Heartbeat>(std::get<Message>(round_trip(heartbeat))) == heartbeat);
 }
+
+TEST_CASE("an admission index page round-trips, and a page that does not add up is refused") {
+  const IndexQuery query{0xfeedULL, 3};
+  CHECK(std::get<IndexQuery>(std::get<Message>(round_trip(query))) == query);
+  AdmissionIndex page{.token = 0xfeedULL, .page = 3, .pages = 5};
+  for (std::size_t i = 0; i < AdmissionIndex::max_entries; ++i) {
+    // The longest ids there are: a full page must still fit under the body limit.
+    page.request_ids.push_back(std::string(limits::max_id_bytes - 3, 'r') + std::to_string(100 + i));
+    page.session_ids.push_back(std::string(limits::max_session_id_bytes - 3, 's') + std::to_string(100 + i));
+  }
+  CHECK(encode(page).body.size() <= limits::max_body_bytes);
+  CHECK(std::get<AdmissionIndex>(std::get<Message>(round_trip(page))) == page);
+  const AdmissionIndex gone{.token = 1, .page = 2, .pages = 0};
+  CHECK(std::get<AdmissionIndex>(std::get<Message>(round_trip(gone))) == gone);
+
+  auto uneven = page;
+  uneven.session_ids.pop_back();
+  CHECK(std::holds_alternative<DecodeError>(round_trip(uneven)));
+  auto too_many = page;
+  too_many.request_ids.push_back("r");
+  too_many.session_ids.push_back("north.1-1");
+  CHECK(std::holds_alternative<DecodeError>(round_trip(too_many)));
+  auto past_end = page;
+  past_end.page = 5;
+  CHECK(std::holds_alternative<DecodeError>(round_trip(past_end)));
+  auto entries_without_snapshot = page;
+  entries_without_snapshot.pages = 0;
+  CHECK(std::holds_alternative<DecodeError>(round_trip(entries_without_snapshot)));
+  auto bad_id = page;
+  bad_id.request_ids[0] = std::string("a\nb");
+  CHECK(std::holds_alternative<DecodeError>(round_trip(bad_id)));
+}

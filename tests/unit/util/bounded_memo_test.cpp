@@ -4,6 +4,8 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "grid/util/bounded_memo.h"
 
@@ -64,4 +66,17 @@ TEST_CASE("property: a bounded memo agrees with a model and never exceeds its ca
       REQUIRE(memo.size() == model.size());
     }
   }
+}
+
+TEST_CASE("for_each visits what is remembered, oldest first, skipping what was forgotten") {
+  grid::BoundedMemo<std::string, int> memo(3);
+  memo.remember("a", 1);
+  memo.remember("b", 2);
+  memo.remember("c", 3);
+  memo.forget("b");
+  memo.remember("b", 4);  // younger now
+  memo.remember("d", 5);  // pushes out the oldest place ("a")
+  std::vector<std::pair<std::string, int>> seen;
+  memo.for_each([&](const std::string& key, int value) { seen.emplace_back(key, value); });
+  CHECK(seen == std::vector<std::pair<std::string, int>>{{"c", 3}, {"b", 4}, {"d", 5}});
 }

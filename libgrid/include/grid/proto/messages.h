@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace grid::proto {
 
@@ -28,6 +29,8 @@ enum class Command : std::uint8_t {
   feeder_grant = 15,       // balancer -> substation: its share of its feeder's limit, as a lease
   feeder_limit = 16,       // requester -> balancer: a feeder's demand-response limit, or clear it
   feeder_limit_ack = 17,   // balancer -> requester: the feeder limit scheduled
+  index_query = 18,        // balancer -> substation: which requests do you hold? (one page)
+  admission_index = 19,    // substation -> balancer: one page of the answer
 };
 
 // A substation's full state, published every heartbeat interval.
@@ -254,9 +257,31 @@ struct FeederLimitAck {
   bool operator==(const FeederLimitAck&) const = default;
 };
 
+// The balancer asks a substation that (re)connected which request ids it holds sessions for, page
+// by page: page 0 makes the substation take a snapshot of its admission memory under `token`,
+// later pages read that snapshot, so the pages add up to one consistent list.
+struct IndexQuery {
+  std::uint64_t token = 0;
+  std::uint32_t page = 0;
+  bool operator==(const IndexQuery&) const = default;
+};
+
+// One page of a substation's admission memory, oldest first: request_ids[i] was admitted as
+// session_ids[i] (running or ended). `pages` is the snapshot's page count (0: no snapshot under
+// that token any more; the balancer asks again from page 0).
+struct AdmissionIndex {
+  static constexpr std::size_t max_entries = 20;  // keeps a page of the longest ids under the body limit
+  std::uint64_t token = 0;
+  std::uint32_t page = 0;
+  std::uint32_t pages = 0;
+  std::vector<std::string> request_ids;
+  std::vector<std::string> session_ids;
+  bool operator==(const AdmissionIndex&) const = default;
+};
+
 using Message = std::variant<Heartbeat, ChargeRequest, ChargeReply, ChargeJob, JobResult, Ping, Pong, CancelSession,
                              SessionQuery, SessionState, SetLimit, LimitAck, SubstationsQuery, SubstationInfo,
-                             FeederGrant, FeederLimit, FeederLimitAck>;
+                             FeederGrant, FeederLimit, FeederLimitAck, IndexQuery, AdmissionIndex>;
 
 Command command_of(const Message& message);
 

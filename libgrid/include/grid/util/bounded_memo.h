@@ -47,6 +47,15 @@ public:
     return found == entries_.end() ? nullptr : &found->second.value;
   }
 
+  // Visits every entry still remembered, oldest first: visit(key, value).
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (const auto& [key, made] : order_) {
+      const auto found = entries_.find(key);
+      if (found != entries_.end() && found->second.generation == made) visit(key, found->second.value);
+    }
+  }
+
   std::size_t size() const { return entries_.size(); }
   std::size_t capacity() const { return capacity_; }
 
