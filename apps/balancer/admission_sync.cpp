@@ -16,6 +16,7 @@ AdmissionSync::AdmissionSync(QueryOutbox& outbox, BalancerMetrics& metrics, Sync
       next_token_(random.below(std::numeric_limits<std::uint64_t>::max())) {}
 
 void AdmissionSync::on_connected(const std::string& substation) {
+  reread_.erase(substation);
   Reading& reading = readings_[substation];
   reading = Reading{.token = ++next_token_, .started = clock_.now()};
   ask(substation, reading);

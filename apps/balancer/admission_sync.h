@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "balancer_metrics.h"
 #include "grid/proto/messages.h"
@@ -34,6 +35,13 @@ public:
 
   // The substation joined, restarted or came back: (re)start reading its admissions from page 0.
   void on_connected(const std::string& substation);
+  // A cancel to it was lost (it was unreachable for a moment, not long enough to be declared
+  // dead): its admissions are read again when it is next heard, so the session left behind is found.
+  void reread_when_heard(const std::string& substation) { reread_.insert(substation); }
+  // Any heartbeat accepted from it.
+  void on_heard(const std::string& substation) {
+    if (!reread_.empty() && reread_.count(substation)) on_connected(substation);
+  }
   // A page from `substation`. True when it is the page being waited for: the caller then learns
   // its entries. False (stale, duplicated or unasked): the caller drops it.
   bool on_page(const std::string& substation, const proto::AdmissionIndex& page);
@@ -60,6 +68,7 @@ private:
   const Clock& clock_;
   std::uint64_t next_token_;
   std::unordered_map<std::string, Reading> readings_;  // by substation
+  std::unordered_set<std::string> reread_;
 };
 
 }  // namespace grid::balancer

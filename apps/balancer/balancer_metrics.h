@@ -27,7 +27,7 @@ public:
   static constexpr std::array node_drop_reasons{"unexpected_command", "requester_gone", "table_full", "stale_seq",
                                                 "late_acceptance",    "unknown_job",    "wrong_peer",
                                                  "id_conflict",        "unknown_query",  "identity_mismatch",
-                                                "unexpected_index"};
+                                                "unexpected_index",   "previous_boot"};
   // The sockets of balancer_auth_refused_total: the ZAP domain each of them is checked in.
   static constexpr std::array auth_sockets{"frontend", "backend", "heartbeats"};
   // The bounded labels of balancer_forwarded_queries_total, every pair shown at 0 from the start.

@@ -15,9 +15,17 @@ namespace {
 // Messages handled per socket per wake-up: no socket can starve the others or the timers.
 constexpr int batch = 256;
 
+std::uint64_t wall_clock_micros() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
 DispatchSettings with_warmup(const BalancerConfig& config) {
   DispatchSettings settings = config.dispatch;
   settings.warmup = config.effective_warmup();
+  // Above every job id an earlier boot sent (it sent fewer than a million per second).
+  settings.first_job_id = wall_clock_micros();
   return settings;
 }
 
@@ -28,13 +36,11 @@ ForwardSettings forward_settings(const BalancerConfig& config) {
 FeederSettings feeder_settings(const BalancerConfig& config) {
   // Grant seqs start at the wall clock in microseconds, so a restarted balancer's grants are newer
   // than any its previous boot sent and an old grant_seq cannot confirm a new grant.
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
   return {.heartbeat_interval = config.grid.heartbeat_interval,
           .lease = config.grant_lease,
           .time_scale = config.time_scale,
           .balancer_boot = (std::uint64_t{std::random_device{}()} << 32U) | std::random_device{}(),
-          .first_seq = static_cast<std::uint64_t>(micros.count())};
+          .first_seq = wall_clock_micros()};
 }
 
 // The CURVE server side of one socket: its peers are checked in the ZAP domain named after it.
@@ -111,8 +117,11 @@ bool BalancerNode::send_job(const std::string& substation, const proto::ChargeJo
 }
 
 void BalancerNode::send_cancel(const std::string& substation, const proto::CancelSession& cancel) {
-  // A dead substation's sessions died with it: nothing to cancel when it cannot be reached.
-  transport::send_message(backend_, cancel, substation);
+  // A substation out of reach keeps the session (alive, or restored from its state file): its
+  // admissions are read again when it is heard, and the session held twice is cancelled then.
+  if (transport::send_message(backend_, cancel, substation) != transport::SendResult::sent) {
+    sync_.reread_when_heard(substation);
+  }
 }
 
 bool BalancerNode::send_reply(const std::string& client, const proto::ChargeReply& reply) {

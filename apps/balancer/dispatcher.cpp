@@ -65,6 +65,7 @@ Dispatcher::Dispatcher(GridView& grid, balancing::Policy& policy, Random& random
       settings_(settings),
       clock_(clock),
       warm_until_(clock.now() + settings.warmup),
+      next_job_id_(settings.first_job_id),
       answered_(settings.remembered_answers),
       learned_(settings.remembered_learned) {}
 
@@ -155,6 +156,14 @@ void Dispatcher::learn(const std::string& substation, const std::string& request
   metrics_.learned(1);
 }
 
+bool Dispatcher::known_session(const std::string& substation, const std::string& request_id,
+                               const std::string& session_id) const {
+  const Held* held = learned_.find(request_id);
+  if (held != nullptr && held->substation == substation && held->session_id == session_id) return true;
+  const Answered* known = answered_.find(request_id);
+  return known != nullptr && known->reply.substation_id == substation && known->reply.session_id == session_id;
+}
+
 void Dispatcher::cancel_duplicate(const std::string& substation, const std::string& request_id,
                                   const std::string& session_id) {
   spdlog::warn("request {} is held twice: cancelling its session {} on '{}'", request_id, session_id, substation);
@@ -167,6 +176,7 @@ void Dispatcher::dispatch(PendingRequest pending) {
     const auto started = std::chrono::steady_clock::now();
     // A request some substation already holds goes back there: it answers with the same session.
     const balancing::Substation* chosen = holder(pending);
+    pending.to_holder = chosen != nullptr;
     if (chosen == nullptr) chosen = policy_.pick(grid_.table(), pick_of(pending), random_);
     metrics_.decision_seconds(seconds_between(started, std::chrono::steady_clock::now()));
     if (chosen == nullptr) {
@@ -201,6 +211,17 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
                     waiting->request.request_id == result.request_id;
   // Any answer proves life; only the acceptance of a job we wait for adds a session to the table.
   grid_.on_job_result(substation, result, ours ? waiting->request.power_kw : 0.0, now);
+  if (waiting == nullptr && result.accepted && result.job_id < settings_.first_job_id) {
+    // A job of an earlier boot, answered after it died (a reconnecting substation flushes what it
+    // had queued). Its session may be the one that boot told the requester, or one that boot
+    // cancelled right behind it: neither cancelled nor learned here. The reading of this
+    // substation's admissions, asked after everything the earlier boot sent, tells which.
+    metrics_.dropped("previous_boot");
+    return;
+  }
+  if (waiting == nullptr && result.accepted && known_session(substation, result.request_id, result.session_id)) {
+    return;  // a holder answering late with the session we know of: it stays
+  }
   if (waiting == nullptr) {
     // The job timed out and the request went elsewhere (or was never ours). A session admitted
     // this late must not stay: the request has, or will get, its answer from another substation.
@@ -241,12 +262,22 @@ void Dispatcher::on_timers() {
   while (const auto job_id = jobs_.next_due(now)) {
     PendingRequest pending = std::move(*jobs_.take(*job_id));
     grid_.on_dispatch(pending.substation, DispatchOutcome::timeout, now);
+    grid_.release(pending.substation, pick_of(pending).reservation());
+    if (pending.to_holder) {
+      // Its session predates the job: it must neither be cancelled nor doubled elsewhere. The
+      // requester asks again later and the request goes back to its holder.
+      spdlog::warn("substation '{}' holding request {} did not answer within {} ms; answered busy", pending.substation,
+                   pending.request.request_id,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(settings_.dispatch_timeout).count());
+      answer(pending, {.outcome = proto::Outcome::busy, .reason = "the substation holding this request did not answer, retry later"},
+             "busy");
+      continue;
+    }
     spdlog::warn("substation '{}' did not answer job {} within {} ms; trying another", pending.substation, *job_id,
                  std::chrono::duration_cast<std::chrono::milliseconds>(settings_.dispatch_timeout).count());
     // If it admitted the job and only the answer is slow or lost, the session must go.
     outbox_.send_cancel(pending.substation, {pending.request.request_id, ""});
     metrics_.cancel("timeout");
-    grid_.release(pending.substation, pick_of(pending).reservation());
     dispatch(std::move(pending));
   }
   count_in_flight();

@@ -56,6 +56,9 @@ struct DispatchSettings {
   Duration max_read_wait = std::chrono::seconds(1);
   // Requests learned from substations' admission memories (each remembers 20,000).
   std::size_t remembered_learned = 200'000;
+  // This boot's first job id. The node starts it at the wall clock in microseconds, so a job id
+  // below it was sent by an earlier boot: an answer to it is news of a session, not a late one.
+  std::uint64_t first_job_id = 1;
 };
 
 class Dispatcher {
@@ -90,6 +93,9 @@ private:
   bool warming(TimePoint now) const;
   // The substation that holds this request already, if it is live and not tried yet for it.
   const balancing::Substation* holder(const PendingRequest& pending) const;
+  // This substation holds this session for the request as far as we know (answered or learned).
+  bool known_session(const std::string& substation, const std::string& request_id,
+                     const std::string& session_id) const;
   void cancel_duplicate(const std::string& substation, const std::string& request_id, const std::string& session_id);
   // Sends the request to the next candidate, or answers it when there is none.
   void dispatch(PendingRequest pending);
@@ -105,7 +111,7 @@ private:
   DispatchSettings settings_;
   const Clock& clock_;
   TimePoint warm_until_;
-  std::uint64_t next_job_id_ = 1;
+  std::uint64_t next_job_id_;
   JobsInFlight jobs_;
   std::deque<PendingRequest> held_for_warmup_;
   BoundedMemo<std::string, Answered> answered_;  // request id -> its charging answer

@@ -69,7 +69,9 @@ std::optional<std::string_view> GridView::on_heartbeat(const proto::Heartbeat& h
                    heartbeat.capacity_kw, table_.find(id)->limit_kw, heartbeat.load_kw);
       if (sync_ != nullptr) sync_->on_connected(id);  // it may hold requests we do not know of
       break;
-    case balancing::HeartbeatVerdict::updated: break;
+    case balancing::HeartbeatVerdict::updated:
+      if (sync_ != nullptr) sync_->on_heard(id);
+      break;
   }
   if (feeders_ != nullptr) {
     feeders_->on_heartbeat(heartbeat, verdict != balancing::HeartbeatVerdict::updated, now);

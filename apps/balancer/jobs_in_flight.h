@@ -24,6 +24,7 @@ struct PendingRequest {
   proto::ChargeRequest request;
   balancing::TriedSet tried;
   std::string substation;  // where the current job went
+  bool to_holder = false;  // that substation already holds a session for the request (learned)
   TimePoint deadline;
   TimePoint received;
 };
