@@ -1,8 +1,9 @@
 #pragma once
 // A few keep-alive HTTP/1.1 connections to one edge, shared by every kind of request a trace
 // replay makes (charge, unplug, look at the grid): a request waits in line for a free connection,
-// and its callback gets the status and body, or the reason there was none. Beast stays in the
-// .cpp. Thread-safety: everything on the io_context's one thread.
+// and its callback gets the status and body, or the reason there was none. Plain HTTP, or HTTPS
+// with a client TLS context. Beast stays in the .cpp. Thread-safety: everything on the
+// io_context's one thread.
 
 #include <chrono>
 #include <deque>
@@ -13,7 +14,16 @@
 
 #include <boost/asio/io_context.hpp>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace grid::loadgen {
+
+// A client context for HTTPS: TLS 1.2 or later; the edge's certificate is verified against the
+// system's CAs plus `ca_file` (PEM; empty: none), or not at all when `insecure`. Throws
+// std::runtime_error when `ca_file` cannot be loaded.
+std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::string& ca_file, bool insecure);
 
 struct HttpAnswer {
   int status = 0;  // 0: no answer (see error)
@@ -33,9 +43,11 @@ struct HttpCall {
 
 class HttpPool {
 public:
-  // Throws std::runtime_error when the host does not resolve.
+  // Throws std::runtime_error when the host does not resolve. With `tls`, every connection is
+  // HTTPS, its certificate checked for `host` (a name or an IP address) unless the context skips
+  // verification.
   HttpPool(boost::asio::io_context& io, const std::string& host, std::uint16_t port, std::size_t connections,
-           std::chrono::milliseconds timeout);
+           std::chrono::milliseconds timeout, std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~HttpPool();
   HttpPool(const HttpPool&) = delete;
   HttpPool& operator=(const HttpPool&) = delete;

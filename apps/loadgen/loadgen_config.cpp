@@ -57,15 +57,17 @@ void add_trace_flags(CLI::App& app, LoadgenConfig& config) {
 std::string Target::text() const {
   const bool bracket = host.find(':') != std::string::npos;  // IPv6 literal
   const std::string shown = bracket ? "[" + host + "]" : host;
-  return (mode == Mode::http ? "http://" : "tcp://") + shown + ":" + std::to_string(port);
+  const char* scheme = mode == Mode::zmq ? "tcp://" : tls ? "https://" : "http://";
+  return scheme + shown + ":" + std::to_string(port);
 }
 
 std::optional<Target> parse_target(const std::string& text) {
   Target target;
   std::string rest;
-  if (starts_with(text, "http://")) {
+  if (starts_with(text, "http://") || starts_with(text, "https://")) {
     target.mode = Target::Mode::http;
-    rest = text.substr(7);
+    target.tls = starts_with(text, "https://");
+    rest = text.substr(target.tls ? 8 : 7);
     if (!rest.empty() && rest.back() == '/') rest.pop_back();
   } else if (starts_with(text, "tcp://")) {
     target.mode = Target::Mode::zmq;
@@ -99,12 +101,15 @@ void add_loadgen_flags(CLI::App& app, LoadgenConfig& config) {
            // The validator below already rejected anything parse_target refuses.
            config.target = *parse_target(text);
          },
-         "Where to send the traffic: http://HOST:PORT (through grid-edge's POST /charge) or tcp://HOST:PORT "
-         "(straight to the balancer's frontend over ZeroMQ, as an edge would)")
+         "Where to send the traffic: http://HOST:PORT (through grid-edge's POST /charge), https://HOST:PORT "
+         "(the same through an edge with --tls-cert; with --trace) or tcp://HOST:PORT (straight to the balancer's "
+         "frontend over ZeroMQ, as an edge would)")
       ->required()
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
-            return parse_target(text) ? "" : "expected http://HOST:PORT or tcp://HOST:PORT, got '" + text + "'";
+            return parse_target(text) ? ""
+                                      : "expected http://HOST:PORT, https://HOST:PORT or tcp://HOST:PORT, got '" +
+                                            text + "'";
           },
           "URL"));
   app.add_option("--vehicles", config.vehicles, "Charge requests to send in total, one per vehicle (ids EV-1, EV-2...)")
@@ -156,10 +161,26 @@ void add_loadgen_flags(CLI::App& app, LoadgenConfig& config) {
       ->allow_extra_args(false);  // one ID=KW per --capacity, so a value never swallows what follows
   app.add_option("--seed", config.seed, "Seed of the open-loop arrival times, so a run can be repeated")
       ->capture_default_str();
+  auto* ca_file = app.add_option("--ca-file", config.ca_file,
+                                 "With an https:// target: also trust the certificates in this PEM file (e.g. a "
+                                 "self-signed edge's certificate) besides the system's CAs")
+                      ->check(CLI::ExistingFile);
+  app.add_flag("--insecure", config.insecure,
+               "With an https:// target: do not verify the edge's certificate (encrypted, but anyone could be "
+               "answering; for tests only)")
+      ->excludes(ca_file);
   app.add_option("--json", config.json_path, "Also write the summary as JSON to this file");
   add_trace_flags(app, config);
   grid::app::add_log_level_flag(app, config.log_level);
   app.add_flag("--quiet", config.quiet, "Print no summary on stdout (use with --json)");
+}
+
+std::string tls_flags_problem(const LoadgenConfig& config) {
+  if (!config.target.tls) {
+    return config.ca_file.empty() && !config.insecure ? "" : "--ca-file and --insecure apply to an https:// target";
+  }
+  return config.trace_path.empty() ? "an https:// target replays a trace (--trace); the rush hour speaks plain HTTP"
+                                   : "";
 }
 
 }  // namespace grid::loadgen

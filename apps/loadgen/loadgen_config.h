@@ -21,12 +21,14 @@ namespace grid::loadgen {
 struct Target {
   enum class Mode { http, zmq };
   Mode mode = Mode::http;
+  bool tls = false;  // https:// (Mode::http only)
   std::string host;
   std::uint16_t port = 0;
-  std::string text() const;  // "http://host:port" or "tcp://host:port"
+  std::string text() const;  // "http://host:port", "https://host:port" or "tcp://host:port"
 };
 
-// "http://HOST:PORT" or "tcp://HOST:PORT" (a trailing "/" is allowed after an http target).
+// "http://HOST:PORT", "https://HOST:PORT" or "tcp://HOST:PORT" (a trailing "/" is allowed after an
+// http or https target).
 std::optional<Target> parse_target(const std::string& text);
 // "ID=KW" with a valid substation id and 0 < KW <= the codec's capacity limit.
 std::optional<std::pair<std::string, double>> parse_capacity(const std::string& text);
@@ -51,7 +53,13 @@ struct LoadgenConfig {
   std::string log_level = "warn";
   bool quiet = false;
   std::optional<transport::CurveClient> curve;  // CurveZMQ keys for a tcp:// target; empty: none
+  std::string ca_file;    // https:// target: also trust this PEM file (a self-signed edge's certificate)
+  bool insecure = false;  // https:// target: do not verify the edge's certificate
 };
+
+// Why these flags do not go together (empty: they do): TLS flags without an https:// target, and
+// an https:// target without --trace (the rush-hour driver speaks plain HTTP only).
+std::string tls_flags_problem(const LoadgenConfig& config);
 
 // Declares every flag of grid-loadgen on `app`, writing into `config`. Out-of-range or malformed
 // values are rejected by CLI11 while parsing (CLI::ValidationError / CLI::ParseError), never

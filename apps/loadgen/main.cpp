@@ -1,5 +1,5 @@
-// grid-loadgen: rush-hour charging traffic for the grid, through an edge over HTTP or straight to
-// the balancer over ZeroMQ. Parses flags into a config and runs it.
+// grid-loadgen: rush-hour charging traffic for the grid, through an edge over HTTP(S) or straight
+// to the balancer over ZeroMQ. Parses flags into a config and runs it.
 #include <CLI/CLI.hpp>
 
 #include "curve_flags.h"
@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   grid::setup_logging("loadgen", config.log_level);
+  if (const auto problem = grid::loadgen::tls_flags_problem(config); !problem.empty()) {
+    spdlog::critical("cannot start: {}", problem);
+    return 1;
+  }
   if (config.target.mode == grid::loadgen::Target::Mode::zmq) {
     try {
       config.curve = grid::app::load_curve_client(curve, "loadgen");

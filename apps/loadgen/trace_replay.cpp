@@ -30,7 +30,8 @@ public:
         trace_(trace),
         io_(1),
         timer_(io_),
-        pool_(io_, config.target.host, config.target.port, config.concurrency, config.timeout),
+        pool_(io_, config.target.host, config.target.port, config.concurrency, config.timeout,
+              config.target.tls ? make_client_tls_context(config.ca_file, config.insecure) : nullptr),
         schedule_(trace, config.time_scale, config.sample_interval),
         key_prefix_(run_token()),
         attempts_(trace.sessions.size(), 0) {

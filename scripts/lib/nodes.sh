@@ -6,6 +6,8 @@
 node_pids=()
 node_names=()
 node_logs=()
+# More curl options for wait_http (e.g. --cacert FILE for an HTTPS node).
+wait_http_curl_options=()
 
 # True when something accepts TCP connections on 127.0.0.1:PORT (a listener on 0.0.0.0 too).
 port_in_use() {
@@ -42,7 +44,7 @@ wait_http() {
       show_log_tail "$name" "$log"
       return 1
     fi
-    if body=$(curl -fsS --max-time 1 "$url" 2>/dev/null); then
+    if body=$(curl -fsS --max-time 1 "${wait_http_curl_options[@]}" "$url" 2>/dev/null); then
       if [ -z "$pattern" ] || grep -Eq "$pattern" <<<"$body"; then
         return 0
       fi

@@ -39,11 +39,17 @@ std::vector<std::string> Cluster::curve_client_flags(const std::string& name) {
 }
 
 void Cluster::allow_key(const std::string& name, bool substation, const std::string& file_name) {
-  const std::string dir = *keys_ / (substation ? "allow-substations" : "allow-clients");
-  const std::string target = dir + "/" + file_name + ".key";
+  const std::string target = allow_dir(substation) + "/" + file_name + ".key";
   if (std::filesystem::exists(target)) return;
   std::filesystem::copy_file(curve_key(name) + ".key", target);
-  if (!balancer_ || !balancer_->running()) return;
+  if (balancer_ && balancer_->running()) reload_allow_lists();
+}
+
+std::string Cluster::allow_dir(bool substation) const {
+  return *keys_ / (substation ? "allow-substations" : "allow-clients");
+}
+
+void Cluster::reload_allow_lists() {
   const auto reloads = [&] {
     const auto log = balancer_->log();
     std::size_t count = 0;
@@ -107,6 +113,11 @@ SubstationProcess& Cluster::substation(const std::string& id) {
 
 void Cluster::kill_substation(const std::string& id) {
   substation(id).process->kill_hard();
+}
+
+void Cluster::stop_substation(const std::string& id) {
+  substation(id).process->terminate();
+  std::erase_if(substations_, [&](const SubstationProcess& s) { return s.id == id; });
 }
 
 int Cluster::start_edge(std::vector<std::string> extra) {

@@ -47,6 +47,8 @@ public:
   // With CURVE, a newly allowed key reaches a running balancer by SIGHUP before the process starts.
   void add_substation(const std::string& id, double capacity_kw, const SubstationKey& key = {});
   void kill_substation(const std::string& id);  // SIGKILL
+  // SIGTERM, waits for the exit and forgets the process, so the id can be started again.
+  void stop_substation(const std::string& id);
   // grid-edge on a free port, pointed at this balancer; returns its HTTP port.
   int start_edge(std::vector<std::string> extra = {});
   ChildProcess& edge() { return *edge_; }
@@ -71,6 +73,10 @@ public:
   // Copies key `name`'s public key into an allow directory (as FILE_NAME.key) and, if the balancer
   // runs, sends it SIGHUP and waits until it has reloaded.
   void allow_key(const std::string& name, bool substation, const std::string& file_name);
+  // The balancer's allow directory for substation keys or for client keys.
+  std::string allow_dir(bool substation) const;
+  // Sends the running balancer SIGHUP and waits until its log says the allow lists were reloaded.
+  void reload_allow_lists();
 
   // Every process's log, for a failure message.
   std::string logs() const;

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "cluster.h"
 #include "loadgen_process.h"
@@ -126,6 +128,81 @@ TEST_CASE("CURVE: a client without a key or with a substation key is refused on 
     CHECK(counter(cluster, "balancer_auth_refused_total{socket=\"frontend\"}") > before);
   }
   CHECK(counter(cluster, "balancer_requests_total{outcome=\"charging\"}") == 0);
+}
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::trunc);
+  file << text;
+}
+
+// A few EVs over ZeroMQ with the load generator's key: how many were charging at `id`.
+int charging_at(Cluster& cluster, const std::string& id, int vehicles) {
+  auto flags = cluster.curve_client_flags("loadgen");
+  flags.insert(flags.end(), {"--vehicles", std::to_string(vehicles), "--concurrency", "4", "--power-kw", "2",
+                             "--energy-kwh", "20"});
+  const auto run = run_loadgen_process(GRID_LOADGEN_BIN, cluster.frontend(), flags);
+  INFO(run.log);
+  if (run.exit_code != 0 || !run.summary.is_object()) return -1;
+  const auto& at = run.summary["substations"];
+  return at.contains(id) ? at[id]["sessions"].get<int>() : 0;
+}
+
+}  // namespace
+
+// The rotation of docs/operations.md, step by step, against real processes: both keys stand for
+// the id while the node restarts with its new secret, then the old key is refused.
+TEST_CASE("CURVE key rotation: the new key serves without downtime and the old key is refused afterwards") {
+  Cluster cluster({.heartbeat_ms = 50, .curve = true});
+  cluster.start_balancer();
+  cluster.add_substation("north", 100);
+  REQUIRE_MESSAGE(wait_until([&] { return live(cluster, "north"); }), cluster.logs());
+  const std::string allow_file = cluster.allow_dir(true) + "/north.key";
+  const std::string old_key = read_text(allow_file);
+  const std::string new_key = read_text(cluster.curve_key("north-new") + ".key");
+  REQUIRE(old_key != new_key);
+
+  // 1. The new public key as a second line of north.key, and SIGHUP: both keys stand for north.
+  write_text(allow_file, old_key + new_key);
+  cluster.reload_allow_lists();
+  CHECK(live(cluster, "north"));
+
+  // 2. North restarts with its new secret and is live again, serving.
+  cluster.stop_substation("north");
+  // Gone first (three missed heartbeats), so "live" below is the new process, not the old one's echo.
+  REQUIRE_MESSAGE(wait_until([&] { return !live(cluster, "north"); }), cluster.logs());
+  cluster.add_substation("north", 100, {.name = "north-new", .allowed = false});
+  REQUIRE_MESSAGE(wait_until([&] { return live(cluster, "north"); }), cluster.logs());
+  CHECK(charging_at(cluster, "north", 10) == 10);
+
+  // 3. The old key's line goes, and SIGHUP: the old key is refused from now on.
+  write_text(allow_file, new_key);
+  cluster.reload_allow_lists();
+  const double refused_before = counter(cluster, "balancer_auth_refused_total{socket=\"backend\"}") +
+                                counter(cluster, "balancer_auth_refused_total{socket=\"heartbeats\"}");
+  // Someone still holding the old secret tries as north, with another capacity so a heartbeat
+  // that got through would show in the load table.
+  cluster.add_substation("north", 500, {.name = "north", .allowed = false});
+  REQUIRE_MESSAGE(wait_until([&] {
+    const auto text = scrape(cluster);
+    return sample(text, "balancer_auth_refused_total{socket=\"backend\"}").value_or(0) +
+               sample(text, "balancer_auth_refused_total{socket=\"heartbeats\"}").value_or(0) >=
+           refused_before + 2;
+  }), cluster.logs());
+  CHECK(counter(cluster, "balancer_substation_capacity_kw{substation=\"north\"}") == 100.0);
+  CHECK(counter(cluster, "balancer_messages_dropped_total{reason=\"identity_mismatch\"}") == 0);
+
+  // 4. The new key keeps serving.
+  CHECK(live(cluster, "north"));
+  CHECK(charging_at(cluster, "north", 10) == 10);
 }
 #endif
 

@@ -1,9 +1,12 @@
 // scripts/demo, the README's first command, runs in the suite in its short form: the whole grid
-// as processes, a rush hour through the edge, the summary, and a clean stop of every node.
+// as processes, a rush hour through the edge, the summary, and a clean stop of every node; and
+// once more with --secure (CURVE keys and HTTPS made for the run).
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <random>
+#include <string>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -57,37 +60,70 @@ int free_port_block() {
   throw std::runtime_error("no block of 9 free ports found");
 }
 
-}  // namespace
-
-TEST_CASE("scripts/demo --short: a rush-hour trace through the edge, the summary and report, every node stopped") {
-  // The binaries live in <build>/apps/<node>/grid-<node>; the demo finds them from <build>.
-  const auto build_dir = std::filesystem::path(GRID_BALANCER_BIN).parent_path().parent_path().parent_path();
+struct DemoRun {
   int exit_code = -1;
   std::string log;
   int base = 0;
+};
+
+DemoRun run_demo(const std::vector<std::string>& extra) {
+  // The binaries live in <build>/apps/<node>/grid-<node>; the demo finds them from <build>.
+  const auto build_dir = std::filesystem::path(GRID_BALANCER_BIN).parent_path().parent_path().parent_path();
+  DemoRun run;
   // Exit 3 is the demo's "a port is taken": someone took one after we looked; pick other ports.
-  for (int attempt = 0; attempt < 3 && (attempt == 0 || exit_code == 3); ++attempt) {
-    base = free_port_block();
-    ChildProcess demo("demo", {"/bin/bash", GRID_SOURCE_DIR "/scripts/demo", "--short", "--no-build", "--build-dir",
-                               build_dir.string(), "--port-base", std::to_string(base)});
-    exit_code = demo.wait(150'000);
-    if (exit_code == -1) exit_code = demo.terminate(15'000);  // its trap stops the nodes
-    log = demo.log();
+  for (int attempt = 0; attempt < 3 && (attempt == 0 || run.exit_code == 3); ++attempt) {
+    run.base = free_port_block();
+    std::vector<std::string> argv{"/bin/bash", GRID_SOURCE_DIR "/scripts/demo", "--short", "--no-build", "--build-dir",
+                                  build_dir.string(), "--port-base", std::to_string(run.base)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ChildProcess demo("demo", argv);
+    run.exit_code = demo.wait(150'000);
+    if (run.exit_code == -1) run.exit_code = demo.terminate(15'000);  // its trap stops the nodes
+    run.log = demo.log();
   }
-  INFO(log);
-  CHECK(exit_code == 0);
+  return run;
+}
+
+// Every node is gone: nothing listens on its ports any more.
+void check_all_stopped(const DemoRun& run) {
+  for (int port = run.base; port < run.base + 8; ++port) {
+    CAPTURE(port);
+    CHECK_FALSE(accepts(port));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("scripts/demo --short: a rush-hour trace through the edge, the summary and report, every node stopped") {
+  const auto run = run_demo({});
+  INFO(run.log);
+  CHECK(run.exit_code == 0);
   for (const char* part : {"grid ready", "(60 sessions over", "outcomes     charging", "throughput", "imbalance",
                            "trace replay:", "Limit violations seen:          0 in", "report.html", "/metrics",
                            "console: http://127.0.0.1:", "stopped edge", "stopped balancer",
                            "stopped substation north"}) {
     CAPTURE(part);
-    CHECK(log.find(part) != std::string::npos);
+    CHECK(run.log.find(part) != std::string::npos);
   }
-  CHECK(log.find("demo: building") == std::string::npos);  // --no-build: no install-deps, no cmake
-  // Every node is gone: nothing listens on its ports any more.
-  for (int port = base; port < base + 8; ++port) {
-    CAPTURE(port);
-    CHECK_FALSE(accepts(port));
-  }
+  CHECK(run.log.find("demo: building") == std::string::npos);  // --no-build: no install-deps, no cmake
+  check_all_stopped(run);
 }
+
+#ifdef GRID_KEYGEN_BIN
+TEST_CASE("scripts/demo --short --secure: CURVE everywhere and HTTPS on the edge, nothing refused, plain HTTP refused") {
+  const auto run = run_demo({"--secure"});
+  INFO(run.log);
+  CHECK(run.exit_code == 0);
+  for (const char* part : {"demo: secure: CURVE keys", "grid ready", "edge on https://127.0.0.1:",
+                           "(60 sessions over", "Limit violations seen:          0 in",
+                           "balancer_auth_refused_total{socket=\"frontend\"} 0",
+                           "balancer_auth_refused_total{socket=\"backend\"} 0",
+                           "balancer_auth_refused_total{socket=\"heartbeats\"} 0", "\"status\":\"charging\"",
+                           "(HTTP 200)", "refused, no answer (the edge speaks HTTPS only)", "stopped balancer"}) {
+    CAPTURE(part);
+    CHECK(run.log.find(part) != std::string::npos);
+  }
+  check_all_stopped(run);
+}
+#endif
 #endif

@@ -1,6 +1,8 @@
 // grid-edge with --tls-cert and --tls-key in front of a real grid: curl completes POST /charge
 // over HTTPS, plain HTTP to that port gets no HTTP answer, the edge keeps serving TLS clients, and
-// a bad certificate stops the start. The certificate is made here, per run, with the openssl CLI.
+// a bad certificate stops the start; grid-loadgen replays a trace over HTTPS when it trusts the
+// certificate, and gets nothing through when it does not. The certificate is made here, per run,
+// with the openssl CLI.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster.h"
+#include "loadgen_process.h"
 #include "support/http_get.h"
 #include "support/process.h"
 #include "support/self_signed.h"
@@ -90,3 +93,49 @@ TEST_CASE("edge over TLS: a certificate or key that cannot be loaded stops the s
     CHECK_MESSAGE(edge.log().find(row.says) != std::string::npos, edge.log());
   }
 }
+
+#ifdef GRID_LOADGEN_BIN
+TEST_CASE("edge over TLS: grid-loadgen replays a trace over HTTPS with --ca-file, and refuses an unknown certificate") {
+  SelfSigned certificate;
+  Cluster cluster;
+  cluster.start_balancer();
+  cluster.add_substation("north", 100);
+  const int port = cluster.start_edge({"--tls-cert", certificate.cert, "--tls-key", certificate.key});
+  REQUIRE_MESSAGE(wait_until([&] { return curl(certificate.cert, {https(port, "/healthz")}).status() == 200; }, 10s, 50ms),
+                  cluster.logs());
+  // Eight cars over two grid minutes, played 60 times faster: two real seconds.
+  const std::string trace = (certificate.dir.path / "cars.csv").string();
+  {
+    std::ofstream file(trace);
+    file << "arrival_s,departure_s,energy_kwh,max_power_kw\n";
+    for (int car = 0; car < 8; ++car) file << car * 10 << "," << 60 + car * 10 << ",1,7.4\n";
+  }
+  const std::vector<std::string> replay{"--trace", trace, "--time-scale", "60", "--sample-ms", "50",
+                                        "--timeout-ms", "2000"};
+
+  for (const auto& target : {https(port, ""), "https://localhost:" + std::to_string(port)}) {
+    CAPTURE(target);
+    auto flags = replay;
+    flags.insert(flags.end(), {"--ca-file", certificate.cert});
+    const auto run = run_loadgen_process(GRID_LOADGEN_BIN, target, flags);
+    INFO(run.log);
+    CHECK(run.exit_code == 0);
+    REQUIRE(run.summary.is_object());
+    CHECK(run.summary["target"] == target);
+    CHECK(run.summary["trace"]["admitted"] == 8);
+    CHECK(run.summary["trace"]["failed"] == 0);
+  }
+
+  // The system's CAs alone do not know a self-signed certificate: nothing gets through, and the
+  // run says why. --insecure skips the check (encrypted all the same).
+  const auto untrusted = run_loadgen_process(GRID_LOADGEN_BIN, https(port, ""), replay);
+  CHECK(untrusted.exit_code != 0);
+  CHECK_MESSAGE(untrusted.log.find("certificate verify failed") != std::string::npos, untrusted.log);
+  if (untrusted.summary.is_object()) CHECK(untrusted.summary["trace"]["admitted"] == 0);
+  auto insecure = replay;
+  insecure.push_back("--insecure");
+  const auto skipped = run_loadgen_process(GRID_LOADGEN_BIN, https(port, ""), insecure);
+  INFO(skipped.log);
+  CHECK(skipped.exit_code == 0);
+}
+#endif

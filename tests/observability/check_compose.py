@@ -4,7 +4,12 @@ the pieces agree. Prometheus scrapes every node at the port the node serves, wit
 label equal to the node's --id; substations and the edge connect to ports the balancer binds;
 Grafana's mounts match its provisioning; every service has a healthcheck; third-party images are
 pinned, Prometheus to the version of the promtool that checks our rules here.
-Usage: check_compose.py [--promtool PATH]"""
+With --secure, the same checks on docker-compose.yml with docker-compose.secure.yml laid over it
+(and its prometheus.secure.yml), plus the secrets: every secret a service or a flag names exists,
+every node has its key, a substation's key file is named after its --id, the override's commands
+are the base commands plus key flags only, and prometheus.secure.yml differs from prometheus.yml
+only in the edge's HTTPS.
+Usage: check_compose.py [--promtool PATH] [--secure]"""
 
 import argparse
 import re
@@ -12,6 +17,7 @@ import subprocess
 import sys
 
 import compose_file as c
+import compose_secure
 import grid_observability as g
 
 
@@ -26,8 +32,8 @@ def served_port(binary, node_flags):
     return port_of(node_flags.get(flag, [defaults.get(binary, ":")])[0])
 
 
-def check_scraping(services, nodes, errors):
-    config = g.load_yaml(g.PROMETHEUS_CONFIG)
+def check_scraping(services, nodes, errors, config_path=g.PROMETHEUS_CONFIG):
+    config = g.load_yaml(config_path)
     scraped = set()
     for job in config["scrape_configs"]:
         for static in job.get("static_configs", []):
@@ -100,12 +106,12 @@ def check_grafana(services, errors):
                 errors.append(f"{path.name}: data source url {source.get('url')} is not a compose service")
 
 
-def check_prometheus_service(services, promtool, errors):
+def check_prometheus_service(services, promtool, errors, config_path=g.PROMETHEUS_CONFIG):
     prometheus = services.get("prometheus", {})
     command = c.command(prometheus)
-    if "--config.file=/etc/prometheus/prometheus.yml" not in command or \
-            "./prometheus:/etc/prometheus:ro" not in prometheus.get("volumes", []):
-        errors.append("prometheus: expects ./prometheus mounted at /etc/prometheus and --config.file=/etc/prometheus/prometheus.yml")
+    config_flag = f"--config.file=/etc/prometheus/{config_path.name}"
+    if config_flag not in command or "./prometheus:/etc/prometheus:ro" not in prometheus.get("volumes", []):
+        errors.append(f"prometheus: expects ./prometheus mounted at /etc/prometheus and {config_flag}")
     version = subprocess.run([promtool, "--version"], capture_output=True, text=True).stdout
     ours = re.search(r"version (\d+\.\d+)\.", version)
     image = re.search(r":v(\d+\.\d+)\.\d+$", prometheus.get("image", ""))
@@ -116,9 +122,11 @@ def check_prometheus_service(services, promtool, errors):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--promtool", default="promtool")
+    parser.add_argument("--secure", action="store_true", help="check the file with docker-compose.secure.yml over it")
     args = parser.parse_args()
-    services = c.services()
-    nodes = c.node_services()
+    services = c.services(args.secure)
+    nodes = c.node_services(args.secure)
+    config_path = g.PROMETHEUS_SECURE_CONFIG if args.secure else g.PROMETHEUS_CONFIG
     errors = []
     for name, service in services.items():
         if "healthcheck" not in service or service["healthcheck"].get("disable"):
@@ -131,10 +139,12 @@ def main():
     loadgens = [name for name, (binary, _) in nodes.items() if binary == "grid-loadgen"]
     if any("loadgen" not in services[name].get("profiles", []) for name in loadgens) or not loadgens:
         errors.append("the load generator must be a service under the 'loadgen' profile")
-    check_scraping(services, nodes, errors)
+    check_scraping(services, nodes, errors, config_path)
     check_wiring(nodes, errors)
     check_grafana(services, errors)
-    check_prometheus_service(services, args.promtool, errors)
+    check_prometheus_service(services, args.promtool, errors, config_path)
+    if args.secure:
+        compose_secure.check(errors)
     for error in errors:
         print(f"FAILED: {error}", file=sys.stderr)
     if errors:

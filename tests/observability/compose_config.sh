@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `docker-compose config` on compose/docker-compose.yml: the compose client's own validation of
-# the file (schema, anchors, variable defaults, profiles). No Docker engine is needed. Exits 77
+# `docker-compose config` on compose/docker-compose.yml, alone and with the secure override: the
+# compose client's own validation of the files (schema, anchors, variable defaults, profiles,
+# secrets). No Docker engine is needed. Exits 77
 # (ctest: skipped) when no compose client is installed (scripts/install-deps --compose adds one).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,4 +25,6 @@ for service in balancer substation-north substation-south substation-east edge p
   [[ " $with_loadgen " == *" $service "* ]] || { echo "FAILED: no service $service" >&2; exit 1; }
 done
 [[ " $with_loadgen " == *" loadgen "* ]] || { echo "FAILED: no loadgen service under --profile loadgen" >&2; exit 1; }
+# The override's secrets name files under compose/keys/ (scripts/compose-keys makes them).
+"${compose[@]}" -f "$file" -f compose/docker-compose.secure.yml --profile loadgen config -q
 echo "compose config ok (${compose[*]} $("${compose[@]}" version --short 2>/dev/null || true))"

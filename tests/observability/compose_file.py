@@ -1,5 +1,6 @@
 """compose/docker-compose.yml as the checks see it: services with ${VAR:-default} resolved to the
-default, and each of our nodes' command as a flag dictionary."""
+default, and each of our nodes' command as a flag dictionary. With secure=True, the file with
+compose/docker-compose.secure.yml laid over it as `docker compose -f A -f B` does."""
 
 import re
 
@@ -19,8 +20,32 @@ def resolve_defaults(value):
     return value
 
 
-def services():
-    return resolve_defaults(g.load_yaml(g.COMPOSE)["services"])
+# Compose's merge of an override: sequences that name things (secrets, volumes, ports) are joined,
+# mappings merge key by key, anything else (command, a healthcheck's test) is replaced.
+JOINED_KEYS = {"secrets", "volumes", "ports"}
+
+
+def merge(base, override, key=None):
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for name, value in override.items():
+            merged[name] = merge(base[name], value, name) if name in base else value
+        return merged
+    if key in JOINED_KEYS and isinstance(base, list) and isinstance(override, list):
+        return base + [item for item in override if item not in base]
+    return override
+
+
+def document(secure=False):
+    """The whole compose file (merged with the secure override), defaults resolved."""
+    data = g.load_yaml(g.COMPOSE)
+    if secure:
+        data = merge(data, g.load_yaml(g.COMPOSE_SECURE))
+    return resolve_defaults(data)
+
+
+def services(secure=False):
+    return document(secure)["services"]
 
 
 def command(service):
@@ -45,10 +70,10 @@ def flags(argv):
     return result
 
 
-def node_services():
+def node_services(secure=False):
     """name -> (binary, argv) for the services that run one of our nodes."""
     nodes = {}
-    for name, service in services().items():
+    for name, service in services(secure).items():
         argv = command(service)
         if argv and argv[0] in OUR_IMAGE_BINARIES:
             nodes[name] = (argv[0], argv)

@@ -13,6 +13,9 @@ DASHBOARD = ROOT / "compose/grafana/dashboards/grid.json"
 DATASOURCES = ROOT / "compose/grafana/provisioning/datasources"
 DASHBOARD_PROVIDERS = ROOT / "compose/grafana/provisioning/dashboards"
 COMPOSE = ROOT / "compose/docker-compose.yml"
+# The override that adds CurveZMQ keys and the edge's TLS as Docker secrets, and its Prometheus.
+COMPOSE_SECURE = ROOT / "compose/docker-compose.secure.yml"
+PROMETHEUS_SECURE_CONFIG = ROOT / "compose/prometheus/prometheus.secure.yml"
 
 
 def load_yaml(path):

@@ -35,7 +35,7 @@ TEST_CASE("targets: http:// through the edge, tcp:// to the balancer") {
   CHECK(zmq->mode == Target::Mode::zmq);
   CHECK(zmq->host == "::1");
   CHECK(zmq->text() == "tcp://[::1]:5555");
-  for (const char* bad : {"", "127.0.0.1:8080", "https://x:1", "http://x", "http://:8080", "tcp://x:0", "tcp://x:70000",
+  for (const char* bad : {"", "127.0.0.1:8080", "ftp://x:1", "http://x", "http://:8080", "tcp://x:0", "tcp://x:70000",
                           "http://x:8080/charge", "ipc:///tmp/x"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_target(bad));
@@ -124,4 +124,29 @@ TEST_CASE("trace flags: --trace refuses the rush-hour flags, the replay flags ne
   }
   CHECK_THROWS(parse({"--target", "http://127.0.0.1:8080", "--trace", "d.csv", "--time-scale", "0"}));
   CHECK_THROWS(parse({"--target", "http://127.0.0.1:8080", "--trace", "d.csv", "--sample-ms", "5"}));
+}
+
+TEST_CASE("https targets: a trace replay through an edge with TLS, verified unless told otherwise") {
+  const auto https = parse_target("https://localhost:8443/");
+  REQUIRE(https);
+  CHECK(https->mode == Target::Mode::http);
+  CHECK(https->tls);
+  CHECK(https->host == "localhost");
+  CHECK(https->port == 8443);
+  CHECK(https->text() == "https://localhost:8443");
+  CHECK_FALSE(parse_target("http://localhost:8080")->tls);
+  CHECK_FALSE(parse_target("https://:8443"));
+
+  const auto verified = parse({"--target", "https://127.0.0.1:8443", "--trace", "day.csv", "--ca-file", "/etc/hostname"});
+  CHECK(verified.ca_file == "/etc/hostname");
+  CHECK_FALSE(verified.insecure);
+  CHECK(tls_flags_problem(verified).empty());
+  CHECK(parse({"--target", "https://127.0.0.1:8443", "--trace", "day.csv", "--insecure"}).insecure);
+  // Both at once contradict each other; a CA file that is not there is refused at once.
+  CHECK_THROWS_AS(parse({"--target", "https://127.0.0.1:8443", "--insecure", "--ca-file", "/etc/hostname"}),
+                  CLI::ExcludesError);
+  CHECK_THROWS(parse({"--target", "https://127.0.0.1:8443", "--ca-file", "/no/such/file.pem"}));
+  // TLS flags without an https target, and an https target without a trace, are refused by main.
+  CHECK_FALSE(tls_flags_problem(parse({"--target", "http://127.0.0.1:8080", "--insecure"})).empty());
+  CHECK_FALSE(tls_flags_problem(parse({"--target", "https://127.0.0.1:8443"})).empty());
 }
