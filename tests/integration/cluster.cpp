@@ -18,6 +18,7 @@ Cluster::Cluster(ClusterOptions options)
       backend_port_(free_port()),
       heartbeats_port_(free_port()),
       balancer_metrics_port_(free_port()) {
+  if (options_.durable) state_ = std::make_unique<TempDirectory>();
   if (!options_.curve) return;
   keys_ = std::make_unique<TempDirectory>();
   for (const char* dir : {"keys", "allow-substations", "allow-clients"}) std::filesystem::create_directory(*keys_ / dir);
@@ -98,10 +99,23 @@ void Cluster::add_substation(const std::string& id, double capacity_kw, const Su
     const auto flags = curve_client_flags(key_name);
     argv.insert(argv.end(), flags.begin(), flags.end());
   }
+  if (options_.durable) argv.insert(argv.end(), {"--state", state_file(id)});
   argv.insert(argv.end(), options_.substation_extra.begin(), options_.substation_extra.end());
   auto process = std::make_unique<ChildProcess>("substation " + id, argv);
   if (!wait_for_port(metrics_port)) throw std::runtime_error("substation " + id + " did not start:\n" + process->log());
-  substations_.push_back({id, capacity_kw, metrics_port, std::move(process)});
+  substations_.push_back({id, capacity_kw, metrics_port, std::move(process), argv});
+}
+
+std::string Cluster::state_file(const std::string& id) const {
+  if (!state_) throw std::logic_error("state files need ClusterOptions::durable");
+  return *state_ / (id + ".db");
+}
+
+void Cluster::restart_substation(const std::string& id) {
+  SubstationProcess& s = substation(id);
+  s.process->kill_hard();
+  s.process = std::make_unique<ChildProcess>("substation " + id, s.argv);
+  if (!wait_for_port(s.metrics_port)) throw std::runtime_error("substation " + id + " did not restart:\n" + s.process->log());
 }
 
 SubstationProcess& Cluster::substation(const std::string& id) {

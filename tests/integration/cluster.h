@@ -18,6 +18,7 @@ struct SubstationProcess {
   double capacity_kw = 0;
   int metrics_port = 0;
   std::unique_ptr<ChildProcess> process;
+  std::vector<std::string> argv;  // to start it again the same way
 };
 
 struct ClusterOptions {
@@ -31,6 +32,9 @@ struct ClusterOptions {
   // CurveZMQ on every node: keys are generated into a temporary directory (the balancer's, one per
   // substation, "edge" and "loadgen" for the clients), with the allow directories the balancer reads.
   bool curve = false;
+  // Every substation keeps its books in a state file of its own (--state) in a temporary
+  // directory, so a restarted one comes back with its sessions.
+  bool durable = false;
 };
 
 // Which key a substation process uses (with ClusterOptions::curve): by default its own, allowed.
@@ -47,6 +51,10 @@ public:
   // With CURVE, a newly allowed key reaches a running balancer by SIGHUP before the process starts.
   void add_substation(const std::string& id, double capacity_kw, const SubstationKey& key = {});
   void kill_substation(const std::string& id);  // SIGKILL
+  // SIGKILL (a crash), then the same command again; waits until it serves metrics.
+  void restart_substation(const std::string& id);
+  // With ClusterOptions::durable: the substation's state file.
+  std::string state_file(const std::string& id) const;
   // SIGTERM, waits for the exit and forgets the process, so the id can be started again.
   void stop_substation(const std::string& id);
   // grid-edge on a free port, pointed at this balancer; returns its HTTP port.
@@ -91,7 +99,8 @@ private:
   std::unique_ptr<ChildProcess> edge_;
   int edge_port_ = 0;
   std::vector<SubstationProcess> substations_;
-  std::unique_ptr<TempDirectory> keys_;  // with CURVE: keys/, allow-substations/, allow-clients/
+  std::unique_ptr<TempDirectory> keys_;
+  std::unique_ptr<TempDirectory> state_;  // with durable: one state file per substation  // with CURVE: keys/, allow-substations/, allow-clients/
 };
 
 }  // namespace grid::test

@@ -98,15 +98,19 @@ TEST_CASE("garbage and absurd heartbeats on every balancer socket are counted an
   send_frames(heartbeats, frames_of(proto::Heartbeat{"ghost", 1, 3, 10, 10, 1}));
   for (const auto& message : garbage()) send_frames(heartbeats, message);
   for (const auto& message : garbage()) send_frames(backend, message);
-  // Answers for jobs nobody sent.
-  send_frames(backend, frames_of(proto::JobResult{987654, "nobody-asked", true, "s-x", "", 1, 1, 1, 1}));
-  send_frames(backend, frames_of(proto::JobResult{987655, "nobody-asked", false, "", "capacity", 1, 1, 1, 1}));
+  // Answers for jobs nobody sent: ids of this boot's range (job ids start at its start time in
+  // microseconds), and an acceptance with an id below it, as if an earlier boot had sent it.
+  constexpr std::uint64_t ours = std::uint64_t{1} << 62;
+  send_frames(backend, frames_of(proto::JobResult{ours, "nobody-asked", true, "s-x", "", 1, 1, 1, 1}));
+  send_frames(backend, frames_of(proto::JobResult{ours + 1, "nobody-asked", false, "", "capacity", 1, 1, 1, 1}));
+  send_frames(backend, frames_of(proto::JobResult{987654, "nobody-asked", true, "s-y", "", 1, 1, 1, 1}));
 
   std::string text;
   REQUIRE(wait_until([&] {
     text = metrics_text();
     return dropped(text, "balancer_messages_dropped_total", "unknown_job") >= 1 &&
            dropped(text, "balancer_messages_dropped_total", "late_acceptance") >= 1 &&
+           dropped(text, "balancer_messages_dropped_total", "previous_boot") >= 1 &&
            dropped(text, "balancer_messages_dropped_total", "stale_seq") >= 1;
   }));
   for (const std::string reason : {"malformed", "bad_protocol", "unknown_command", "frame_count", "trailing_bytes",
