@@ -19,7 +19,7 @@
 #include "grid/util/logging.h"
 #include "grid/allocation/policy_registry.h"
 #include "grid/transport/curve.h"
-#include "station.h"
+#include "durable_station.h"
 
 namespace grid::substation {
 
@@ -37,6 +37,8 @@ struct SubstationConfig {
   // How long a feeder grant holds without a fresh one (a grant's own shorter lease_s wins);
   // none: 3 heartbeat intervals, so one lost grant is no fallback but a lost link soon is.
   std::optional<std::chrono::milliseconds> grant_lease;
+  // --state: the SQLite file the sessions survive a crash in; empty: in memory only.
+  std::string state_path;
 };
 
 class SubstationNode {
@@ -62,12 +64,17 @@ private:
   void account(const Progress& progress);
   // Logs and counts a change of the feeder limit in force, and tells the balancer at once.
   void feeder_changed(std::optional<power::Watts> before, const Progress& progress);
+  // Opens the state file (throws StateFileError), or none without --state.
+  std::unique_ptr<StateStore> open_store();
+  // Brings back what the state file kept, before the first heartbeat, and says what it was.
+  void restore();
+  const Station& station() const { return station_.station(); }
 
   SubstationConfig config_;
   const Clock& clock_;
   std::uint64_t boot_;
   std::unique_ptr<allocation::AllocationPolicy> allocation_;
-  Station station_;
+  DurableStation station_;
   zmq::socket_t jobs_;
   zmq::socket_t heartbeats_;
   transport::PollLoop loop_;
