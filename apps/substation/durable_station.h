@@ -5,6 +5,8 @@
 // operator limit before it is acknowledged; every control tick checkpoints the running sessions'
 // energy in one transaction. Sessions that end on their own (completed, departed) are written by
 // the step that ends them.
+// A step is applied to the Station in memory first, then committed; nothing of it leaves the
+// process (no answer, no heartbeat) before the commit returns: the node's one thread does both.
 // Without a store it is the Station alone, in memory, as before --state.
 // A failed commit throws (sqlite::Error): the step must not be answered, and the node stops; the
 // restarted node starts from the last committed state, which is all that was ever acknowledged.

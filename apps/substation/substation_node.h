@@ -4,6 +4,8 @@
 // heartbeat with its full state every interval over PUB. Both sockets connect, so the substation
 // finds a restarted balancer by itself. Feeder grants come over the same DEALER; the heartbeat
 // reports the feeder limit in force, the grant applied and whether it is in fallback.
+// With --state its sessions survive a crash: every step is committed before it is answered
+// (durable_station.h), and a restart restores them before the first heartbeat.
 // Thread-safety: run() on one thread; stop() from any thread.
 
 #include <chrono>
