@@ -35,7 +35,7 @@ Admission DurableStation::admit(const proto::ChargeJob& job, TimePoint now, Prog
   const auto admission = station_.admit(job, now, progress);
   StateChange change;
   if (admission.accepted && !admission.repeated) {
-    change.written.push_back(station_.session(admission.session_id));
+    if (const Session* admitted = station_.session(admission.session_id)) change.written.push_back(admitted);
     change.remembered.emplace(job.request_id, admission.session_id);
     change.next_session = station_.next_session();
   }

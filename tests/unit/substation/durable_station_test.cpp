@@ -236,3 +236,43 @@ TEST_CASE("without a store a durable station is the station alone, in memory") {
   station.advance(clock.now(), progress, true);
   CHECK(station.station().active_sessions() == 1);
 }
+
+TEST_CASE("a stop, a cancel and an operator limit are kept: after a restart the stop answers stopped, the cancelled request is decided afresh, the limit still expires on time") {
+  TempDirectory dir;
+  const std::string path = dir / "north.db";
+  const substation::StationSettings settings{.capacity_kw = 50};
+  FakeClock clock;
+  std::string stopped, cancelled;
+  {
+    DurableFixture first(path, settings);
+    Progress progress;
+    first.station.restore(clock.now(), progress);
+    stopped = first.station.admit(job("a", 11), clock.now(), progress).session_id;
+    cancelled = first.station.admit(job("b", 11), clock.now(), progress).session_id;
+    REQUIRE(first.station.admit(job("c", 11), clock.now(), progress).accepted);
+    REQUIRE(first.station.query(stopped, true, clock.now(), progress)->status == proto::SessionStatus::stopped);
+    REQUIRE(first.station.cancel("b", cancelled, clock.now(), progress).has_value());
+    first.station.set_limit(20, 3600, clock.now(), progress);  // an hour of grid time (time scale 1)
+  }
+  clock.advance(10min);
+  DurableFixture second(path, settings);
+  Progress progress;
+  const auto restored = second.station.restore(clock.now(), progress);
+  CHECK(restored.sessions == 1);
+  CHECK(restored.limit.limit_w == 20'000);
+  CHECK(second.station.station().limit_kw() == 20);
+  const auto expires = second.station.station().limit_expires_in_s(clock.now());
+  REQUIRE(expires.has_value());
+  CHECK(*expires == doctest::Approx(3000).epsilon(0.001));
+  const auto state = second.station.query(stopped, false, clock.now(), progress);
+  REQUIRE(state.has_value());
+  CHECK(state->status == proto::SessionStatus::stopped);
+  CHECK_FALSE(second.station.query(cancelled, false, clock.now(), progress).has_value());
+  const auto again = second.station.admit(job("b", 11), clock.now(), progress);
+  CHECK(again.accepted);
+  CHECK_FALSE(again.repeated);
+  CHECK(again.session_id != cancelled);
+  clock.advance(51min);
+  second.station.advance(clock.now(), progress, true);
+  CHECK(second.station.station().limit_kw() == 50);
+}
