@@ -25,14 +25,16 @@ bool FeederLease::expire(TimePoint now) {
 
 bool FeederLease::in_fallback() const {
   if (fresh_) return false;
-  return held_.has_value() || !settings_.feeder_id.empty();
+  return held_.has_value() || resumed_fallback_w_.has_value() || !settings_.feeder_id.empty();
 }
 
 power::Watts FeederLease::fallback_w() const {
   const double fallback_kw = settings_.fallback_kw.value_or(held_ ? held_->fallback_kw : 0.0);
   const power::Watts fallback = power::to_watts(fallback_kw);
   // Never more than the last grant: the fallback is a floor for a lost link, not a way up.
-  return held_ ? std::min(fallback, power::to_watts(held_->granted_kw)) : fallback;
+  if (held_) return std::min(fallback, power::to_watts(held_->granted_kw));
+  if (resumed_fallback_w_) return std::min(settings_.fallback_kw ? fallback : *resumed_fallback_w_, *resumed_fallback_w_);
+  return fallback;
 }
 
 std::optional<power::Watts> FeederLease::limit_w() const {

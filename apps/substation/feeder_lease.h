@@ -45,6 +45,14 @@ public:
   std::optional<TimePoint> expires_at() const { return fresh_ ? std::optional(expires_at_) : std::nullopt; }
   bool in_fallback() const;
   std::uint64_t grant_seq() const { return held_ ? held_->seq : 0; }
+  // What a restart keeps (the grant itself is not kept): the fallback that holds if the link is
+  // lost now; none when no grant was ever held.
+  std::optional<power::Watts> lost_link_w() const {
+    return held_ || resumed_fallback_w_ ? std::optional(fallback_w()) : std::nullopt;
+  }
+  // After a restart: no grant, but in fallback at most at `fallback_w` until a fresh grant, as if
+  // the link had been lost (it was: the substation was down).
+  void resume_in_fallback(power::Watts fallback_w) { resumed_fallback_w_ = fallback_w; }
   const std::string& feeder_id() const { return settings_.feeder_id; }
 
 private:
@@ -54,6 +62,7 @@ private:
   std::optional<proto::FeederGrant> held_;  // the last grant accepted, kept through a fallback
   bool fresh_ = false;                      // held_ is within its lease
   TimePoint expires_at_{};
+  std::optional<power::Watts> resumed_fallback_w_;  // resume_in_fallback's, until a grant is held
 };
 
 }  // namespace grid::substation

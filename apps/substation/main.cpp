@@ -83,6 +83,11 @@ int main(int argc, char** argv) {
                  "Simulated seconds per real second: a 1-hour session lasts 3600/scale real seconds")
       ->check(grid::app::finite_range(0.001, 1e7))
       ->capture_default_str();
+  app.add_option("--state", config.state_path,
+                 "SQLite file the sessions, request memory and operator limit are kept in (WAL), committed before "
+                 "each answer, so a restart after a crash resumes them; refused at start when it is not this "
+                 "substation's own file. Without it the sessions live in memory only")
+      ->check([](const std::string& path) { return path.empty() ? "must not be empty" : ""; });
   grid::app::CurveClientFlags curve;
   grid::app::add_curve_client_flags(app, curve);
   grid::app::add_host_port_flag(app, "--metrics", metrics, "Where to serve GET /metrics and /healthz (HOST:PORT)");

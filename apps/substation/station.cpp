@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "grid/allocation/allocator.h"
 #include "grid/proto/session_id.h"
@@ -128,13 +129,16 @@ void Station::advance(TimePoint now, Progress& progress) {
 void Station::settle(TimePoint now, Progress& progress) {
   std::vector<std::pair<std::string, proto::SessionStatus>> ending;
   for (auto& session : sessions_) {
-    if (now > session.settled_at) {
+    // A car that has left draws nothing more (this matters after a restart, which can come long
+    // after a departure).
+    const TimePoint until = session.departs_at ? std::min(now, *session.departs_at) : now;
+    if (until > session.settled_at) {
       // Energy at the allocated power since the last settlement, never past what was asked.
-      const double grid_hours = seconds_between(session.settled_at, now) * settings_.time_scale / 3600.0;
+      const double grid_hours = seconds_between(session.settled_at, until) * settings_.time_scale / 3600.0;
       const double gained = std::min(power::to_kw(session.power_w) * grid_hours, session.energy_left_kwh());
       session.delivered_kwh += gained;
       progress.delivered_kwh += gained;
-      session.settled_at = now;
+      session.settled_at = until;
     }
     if (session.energy_left_kwh() <= energy_slack_kwh) {
       ending.emplace_back(session.session_id, proto::SessionStatus::completed);
@@ -222,6 +226,40 @@ std::vector<std::pair<std::string, std::string>> Station::admissions() const {
   admissions.reserve(admitted_.size());
   admitted_.for_each([&](const std::string& request, const std::string& session) { admissions.emplace_back(request, session); });
   return admissions;
+}
+
+StationState Station::snapshot() const {
+  StationState state;
+  state.next_session = next_session_;
+  state.sessions.assign(sessions_.begin(), sessions_.end());
+  std::sort(state.sessions.begin(), state.sessions.end(),
+            [](const Session& a, const Session& b) { return a.arrival < b.arrival; });
+  admitted_.for_each([&state](const std::string& request, const std::string& session) {
+    state.requests.emplace_back(request, session);
+  });
+  ended_.for_each([&state](const std::string&, const EndedSession& ended) { state.ended.push_back(ended); });
+  state.limit = operator_limit();
+  state.feeder_fallback_w = feeder_.lost_link_w();
+  return state;
+}
+
+void Station::restore(StationState state, TimePoint now, Progress& progress) {
+  if (!sessions_.empty() || next_session_ != 1) throw std::logic_error("a station restores into a fresh one only");
+  next_session_ = state.next_session;
+  for (auto& session : state.sessions) {
+    // Never hand out an id again, even if the stored counter were behind.
+    next_session_ = std::max(next_session_, session.arrival + 1);
+    sessions_.add(std::move(session));
+  }
+  for (auto& [request, session] : state.requests) admitted_.remember(request, std::move(session));
+  for (auto& ended : state.ended) {
+    const std::string id = ended.session.session_id;
+    ended_.remember(id, std::move(ended));
+  }
+  operator_limit_w_ = state.limit.limit_w;
+  limit_until_ = state.limit.limit_w ? state.limit.until : std::nullopt;
+  if (state.feeder_fallback_w) feeder_.resume_in_fallback(*state.feeder_fallback_w);
+  advance(now, progress);
 }
 
 StationTotals Station::totals(TimePoint now) const {

@@ -71,6 +71,25 @@ struct Progress {
   bool entered_fallback = false;  // the feeder grant's lease ran out
 };
 
+// An operator limit and when it ends (none: until changed).
+struct OperatorLimit {
+  std::optional<power::Watts> limit_w;
+  std::optional<TimePoint> until;
+};
+
+// Everything a restart brings back (durable_station.h keeps it on disk). The feeder grant is not
+// in it on purpose: a restarted substation waits in its fallback for a fresh grant, the safe side;
+// only that fallback is kept, so a substation fed by a grant before the crash does not come back
+// without a feeder limit.
+struct StationState {
+  std::uint64_t next_session = 1;
+  std::vector<Session> sessions;  // running
+  std::vector<std::pair<std::string, std::string>> requests;  // request id -> session id, oldest first
+  std::vector<EndedSession> ended;                            // oldest first
+  OperatorLimit limit;
+  std::optional<power::Watts> feeder_fallback_w;  // FeederLease::lost_link_w
+};
+
 class Station {
 public:
   Station(StationSettings settings, const allocation::AllocationPolicy& policy);
@@ -101,6 +120,22 @@ public:
   // The request ids admitted here and still remembered, oldest first, with their sessions (running
   // or ended): what a (re)connecting balancer reads to learn who holds which request.
   std::vector<std::pair<std::string, std::string>> admissions() const;
+
+  // The whole state, for a store to keep.
+  StationState snapshot() const;
+  // Takes a state kept by an earlier run into this fresh station (throws std::logic_error when it
+  // has sessions already), then brings it up to `now` like any step: the time the node was down is
+  // counted at each session's last allocated power (the car kept drawing it), never past what was
+  // asked nor past its departure, and a car whose departure passed ends as departed.
+  void restore(StationState state, TimePoint now, Progress& progress);
+
+  // What a store writes after a step: the parts of the state that step may have changed.
+  const Session* session(const std::string& session_id) const { return sessions_.find(session_id); }
+  const SessionBook& sessions() const { return sessions_; }
+  std::uint64_t next_session() const { return next_session_; }
+  const std::string* admitted(const std::string& request_id) const { return admitted_.find(request_id); }
+  OperatorLimit operator_limit() const { return {operator_limit_w_, limit_until_}; }
+  const StationSettings& settings() const { return settings_; }
 
   StationTotals totals(TimePoint now) const;
   const std::string& id() const { return settings_.id; }

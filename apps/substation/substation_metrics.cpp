@@ -7,6 +7,7 @@ namespace grid::substation {
 
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
 
 SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string& id)
     : labels{{"substation", id}},
@@ -133,7 +134,20 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                  .Name("substation_grants_total")
                  .Help("Feeder grants accepted (a stale one is dropped instead)")
                  .Register(r)
-                 .Add(labels)) {
+                 .Add(labels)),
+      state_commits(BuildCounter()
+                        .Name("substation_state_commits_total")
+                        .Help("Transactions committed to the --state file (each before the answer it guards)")
+                        .Register(r)
+                        .Add(labels)),
+      // From a tenth of a millisecond (WAL append, no fsync) to a second (a slow or busy disk).
+      state_commit_seconds(BuildHistogram()
+                               .Name("substation_state_commit_seconds")
+                               .Help("Time to commit one transaction to the --state file, in seconds")
+                               .Register(r)
+                               .Add(labels, prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001,
+                                                                                     0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                                                     0.1, 0.25, 1})) {
   for (const auto error : proto::all_decode_errors) dropped.get(proto::reason_label(error));
   for (const auto* reason : node_drop_reasons) dropped.get(reason);
   for (const auto refusal : power::all_refusals) rejected.get(power::to_string(refusal));  // at 0 from the start

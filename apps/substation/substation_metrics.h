@@ -9,6 +9,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include "grid/metrics/series_cache.h"
@@ -60,6 +61,8 @@ struct SubstationMetrics {
   prometheus::Gauge& in_fallback;
   prometheus::Counter& fallbacks;
   prometheus::Counter& grants;
+  prometheus::Counter& state_commits;  // --state: transactions committed
+  prometheus::Histogram& state_commit_seconds;
 };
 
 }  // namespace grid::substation

@@ -28,7 +28,8 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       clock_(clock),
       boot_(std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32)),
       allocation_(allocation::make_policy(config_.allocation)),
-      station_(resolved(config_, boot_), *allocation_),
+      station_(resolved(config_, boot_), *allocation_, open_store(),
+               {.wall_offset = [&clock] { return wall_offset(clock); }}),
       jobs_(transport::make_socket(context, zmq::socket_type::dealer,
                                    {.routing_id = config_.station.id, .curve_client = config_.curve})),
       heartbeats_(transport::make_socket(context, zmq::socket_type::pub, {.curve_client = config_.curve})),
@@ -38,7 +39,8 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       metrics_(std::make_unique<SubstationMetrics>(registry, config_.station.id)) {
   jobs_.connect(config_.balancer_endpoint);
   heartbeats_.connect(config_.heartbeats_endpoint);
-  metrics_->capacity_kw.Set(station_.capacity_kw());
+  restore();
+  metrics_->capacity_kw.Set(station().capacity_kw());
   account({});
   loop_.add(jobs_, [this] { on_job_socket(); });
   loop_.set_timers([this](TimePoint now) { return on_timers(now); });
@@ -46,12 +48,45 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
 
 SubstationNode::~SubstationNode() = default;
 
+std::unique_ptr<StateStore> SubstationNode::open_store() {
+  if (config_.state_path.empty()) return nullptr;
+  const auto& settings = config_.station;
+  return std::make_unique<StateStore>(StateStoreOptions{
+      .path = config_.state_path,
+      .substation_id = settings.id,
+      .remembered_requests = settings.remembered_requests,
+      .remembered_sessions = settings.remembered_sessions,
+      .committed = [this](double seconds) {
+        metrics_->state_commits.Increment();
+        metrics_->state_commit_seconds.Observe(seconds);
+      }});
+}
+
+void SubstationNode::restore() {
+  if (!station_.durable()) {
+    spdlog::warn("substation '{}' keeps its sessions in memory only (no --state): after a crash it restarts empty "
+                 "and may admit cars on top of ones still charging",
+                 station().id());
+    return;
+  }
+  Progress progress;
+  const auto restored = station_.restore(clock_.now(), progress);
+  account(progress);
+  spdlog::info("restored from {}: {} sessions, {} kW allocated, {} ended while down, limit {}, next session {}{}",
+               config_.state_path, restored.sessions, power::to_kw(restored.allocated_w), restored.ended_while_down,
+               restored.limit.limit_w ? fmt::format("{} kW", power::to_kw(*restored.limit.limit_w)) : "none",
+               restored.next_session,
+               station().feeder().in_fallback() ? fmt::format(", feeder in fallback at {} until a fresh grant",
+                                                              describe(station().feeder().limit_w()))
+                                                : "");
+}
+
 void SubstationNode::run() {
   spdlog::info("substation '{}' up: capacity {} kW, allocation {}, jobs from {}, heartbeats to {} every {} ms",
-               station_.id(), station_.capacity_kw(), allocation_->name(), config_.balancer_endpoint,
+               station().id(), station().capacity_kw(), allocation_->name(), config_.balancer_endpoint,
                config_.heartbeats_endpoint, config_.heartbeat_interval.count());
   loop_.run();
-  spdlog::info("substation '{}' stopped with {} active sessions", station_.id(), station_.active_sessions());
+  spdlog::info("substation '{}' stopped with {} active sessions", station().id(), station().active_sessions());
 }
 
 void SubstationNode::on_job_socket() {
@@ -73,7 +108,7 @@ void SubstationNode::on_job_socket() {
     } else if (const auto* grant = std::get_if<proto::FeederGrant>(&message)) {
       handle_grant(*grant);
     } else if (const auto* index_query = std::get_if<proto::IndexQuery>(&message)) {
-      reply(admission_pages_.page(*index_query, [this] { return station_.admissions(); }));
+      reply(admission_pages_.page(*index_query, [this] { return station_.station().admissions(); }));
     } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
       Progress progress;
       if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id, clock_.now(), progress)) {
@@ -109,8 +144,8 @@ void SubstationNode::handle_job(const proto::ChargeJob& job) {
                           admission.accepted,
                           admission.session_id,
                           admission.accepted ? "" : std::string(power::to_string(admission.refusal)),
-                          power::to_kw(station_.totals(clock_.now()).allocated_w),
-                          station_.active_sessions(),
+                          power::to_kw(station().totals(clock_.now()).allocated_w),
+                          station().active_sessions(),
                           seq_,
                           boot_};
   result.power_kw = power::to_kw(admission.power_w);
@@ -124,15 +159,15 @@ void SubstationNode::handle_query(const proto::SessionQuery& query) {
   account(progress);
   if (!state) state = proto::SessionState{.found = false, .session_id = query.session_id};
   state->request_id = query.request_id;
-  state->substation_id = station_.id();
+  state->substation_id = station().id();
   reply(*state);
 }
 
 void SubstationNode::handle_limit(const proto::SetLimit& limit) {
-  if (limit.substation_id != station_.id()) {
-    reply(proto::LimitAck{.request_id = limit.request_id, .substation_id = station_.id(), .applied = false,
-                          .limit_kw = station_.limit_kw(), .capacity_kw = station_.capacity_kw(),
-                          .reason = "this is substation '" + station_.id() + "'"});
+  if (limit.substation_id != station().id()) {
+    reply(proto::LimitAck{.request_id = limit.request_id, .substation_id = station().id(), .applied = false,
+                          .limit_kw = station().limit_kw(), .capacity_kw = station().capacity_kw(),
+                          .reason = "this is substation '" + station().id() + "'"});
     return;
   }
   const TimePoint now = clock_.now();
@@ -141,21 +176,21 @@ void SubstationNode::handle_limit(const proto::SetLimit& limit) {
   metrics_->limit_changes.Increment();
   account(progress);
   spdlog::info("limit {}: effective limit now {} kW (capacity {} kW){}",
-               limit.limit_kw > 0 ? "set" : "cleared", station_.limit_kw(), station_.capacity_kw(),
+               limit.limit_kw > 0 ? "set" : "cleared", station().limit_kw(), station().capacity_kw(),
                limit.duration_s > 0 ? fmt::format(" for {} s of grid time", limit.duration_s) : "");
-  reply(proto::LimitAck{.request_id = limit.request_id, .substation_id = station_.id(), .applied = true,
-                        .limit_kw = station_.limit_kw(), .capacity_kw = station_.capacity_kw(),
-                        .expires_in_s = station_.limit_expires_in_s(now).value_or(0)});
+  reply(proto::LimitAck{.request_id = limit.request_id, .substation_id = station().id(), .applied = true,
+                        .limit_kw = station().limit_kw(), .capacity_kw = station().capacity_kw(),
+                        .expires_in_s = station().limit_expires_in_s(now).value_or(0)});
   // The balancer hears of the new limit at once, not at the next beat.
   publish_heartbeat();
 }
 
 void SubstationNode::handle_grant(const proto::FeederGrant& grant) {
-  if (grant.substation_id != station_.id()) {
+  if (grant.substation_id != station().id()) {
     drop("grant_for_another_substation");
     return;
   }
-  const auto before = station_.feeder().limit_w();
+  const auto before = station().feeder().limit_w();
   Progress progress;
   if (station_.grant(grant, clock_.now(), progress) == GrantVerdict::stale) {
     drop("stale_grant");
@@ -164,25 +199,25 @@ void SubstationNode::handle_grant(const proto::FeederGrant& grant) {
   }
   account(progress);
   feeder_changed(before, progress);
-  if (!station_.feeder().feeder_id().empty() && grant.feeder_id != station_.feeder().feeder_id()) {
+  if (!station().feeder().feeder_id().empty() && grant.feeder_id != station().feeder().feeder_id()) {
     // The balancer's topology is the source of truth: obeyed, and said once in a while.
     std::size_t suppressed = 0;
     if (feeder_log_.allow(suppressed)) {
       spdlog::warn("granted for feeder '{}', but --feeder says '{}': the balancer's topology wins ({} similar suppressed)",
-                   grant.feeder_id, station_.feeder().feeder_id(), suppressed);
+                   grant.feeder_id, station().feeder().feeder_id(), suppressed);
     }
   }
 }
 
 void SubstationNode::feeder_changed(std::optional<power::Watts> before, const Progress& progress) {
-  const auto after = station_.feeder().limit_w();
+  const auto after = station().feeder().limit_w();
   if (progress.entered_fallback) {
     spdlog::warn("no fresh feeder grant within the lease: in fallback at {} until the balancer grants again",
                  describe(after));
   }
   if (after == before) return;
-  spdlog::info("feeder limit {} -> {} (grant {}{})", describe(before), describe(after), station_.feeder().grant_seq(),
-               station_.feeder().in_fallback() ? ", in fallback" : "");
+  spdlog::info("feeder limit {} -> {} (grant {}{})", describe(before), describe(after), station().feeder().grant_seq(),
+               station().feeder().in_fallback() ? ", in fallback" : "");
   // The balancer hears at once that a lowering is applied (grant_seq), not at the next beat.
   publish_heartbeat();
 }
@@ -193,10 +228,10 @@ void SubstationNode::reply(const proto::Message& message) {
 
 std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
   Progress progress;
-  const auto event = station_.next_event(now);
+  const auto event = station().next_event(now);
   if (now >= next_control_ || (event && now >= *event)) {
-    const auto feeder_before = station_.feeder().limit_w();
-    station_.advance(now, progress);
+    const auto feeder_before = station().feeder().limit_w();
+    station_.advance(now, progress, now >= next_control_);
     account(progress);
     feeder_changed(feeder_before, progress);
     if (now >= next_control_) next_control_ = now + config_.control_interval;
@@ -208,14 +243,14 @@ std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {
     if (next_heartbeat_ <= now) next_heartbeat_ = now + config_.heartbeat_interval;
   }
   TimePoint next = std::min(next_heartbeat_, next_control_);
-  if (const auto upcoming = station_.next_event(now)) next = std::min(next, *upcoming);
+  if (const auto upcoming = station().next_event(now)) next = std::min(next, *upcoming);
   return next;
 }
 
 void SubstationNode::publish_heartbeat() {
   ++seq_;
-  const auto totals = station_.totals(clock_.now());
-  proto::Heartbeat heartbeat{station_.id(), boot_, seq_, station_.capacity_kw(), power::to_kw(totals.allocated_w),
+  const auto totals = station().totals(clock_.now());
+  proto::Heartbeat heartbeat{station().id(), boot_, seq_, station().capacity_kw(), power::to_kw(totals.allocated_w),
                              totals.sessions};
   heartbeat.limit_kw = power::to_kw(totals.limit_w);
   heartbeat.min_kw = power::to_kw(totals.min_w);
@@ -223,7 +258,7 @@ void SubstationNode::publish_heartbeat() {
   heartbeat.energy_wanted_kwh = totals.energy_wanted_kwh;
   heartbeat.due_kw = totals.due_kw;
   heartbeat.paused_sessions = totals.paused;
-  const FeederLease& feeder = station_.feeder();
+  const FeederLease& feeder = station().feeder();
   heartbeat.feeder_id = feeder.feeder_id();
   heartbeat.granted_kw = power::to_kw(totals.feeder_limit_w.value_or(0));
   heartbeat.grant_seq = feeder.grant_seq();
@@ -235,8 +270,8 @@ void SubstationNode::publish_heartbeat() {
 
 void SubstationNode::account(const Progress& progress) {
   metrics_->count(progress);
-  metrics_->show(station_.totals(clock_.now()), station_.capacity_kw());
-  metrics_->show(station_.feeder());
+  metrics_->show(station().totals(clock_.now()), station().capacity_kw());
+  metrics_->show(station().feeder());
 }
 
 void SubstationNode::drop(std::string_view reason) {

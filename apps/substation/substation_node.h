@@ -4,6 +4,8 @@
 // heartbeat with its full state every interval over PUB. Both sockets connect, so the substation
 // finds a restarted balancer by itself. Feeder grants come over the same DEALER; the heartbeat
 // reports the feeder limit in force, the grant applied and whether it is in fallback.
+// With --state its sessions survive a crash: every step is committed before it is answered
+// (durable_station.h), and a restart restores them before the first heartbeat.
 // Thread-safety: run() on one thread; stop() from any thread.
 
 #include <chrono>
@@ -20,7 +22,7 @@
 #include "grid/allocation/policy_registry.h"
 #include "grid/transport/curve.h"
 #include "admission_pages.h"
-#include "station.h"
+#include "durable_station.h"
 
 namespace grid::substation {
 
@@ -38,6 +40,8 @@ struct SubstationConfig {
   // How long a feeder grant holds without a fresh one (a grant's own shorter lease_s wins);
   // none: 3 heartbeat intervals, so one lost grant is no fallback but a lost link soon is.
   std::optional<std::chrono::milliseconds> grant_lease;
+  // --state: the SQLite file the sessions survive a crash in; empty: in memory only.
+  std::string state_path;
 };
 
 class SubstationNode {
@@ -63,12 +67,17 @@ private:
   void account(const Progress& progress);
   // Logs and counts a change of the feeder limit in force, and tells the balancer at once.
   void feeder_changed(std::optional<power::Watts> before, const Progress& progress);
+  // Opens the state file (throws StateFileError), or none without --state.
+  std::unique_ptr<StateStore> open_store();
+  // Brings back what the state file kept, before the first heartbeat, and says what it was.
+  void restore();
+  const Station& station() const { return station_.station(); }
 
   SubstationConfig config_;
   const Clock& clock_;
   std::uint64_t boot_;
   std::unique_ptr<allocation::AllocationPolicy> allocation_;
-  Station station_;
+  DurableStation station_;
   AdmissionPages admission_pages_;  // a (re)connected balancer reading which requests we hold
   zmq::socket_t jobs_;
   zmq::socket_t heartbeats_;

@@ -3,6 +3,7 @@
 not know (or a value it refuses) fails now, not at `docker compose up`. Listen and bind addresses
 move to free loopback ports (other grids may run on this machine); peers keep their compose
 host names, which do not resolve here: ZeroMQ resolves on connect, so the node still starts.
+A state file (--state) moves to a temporary directory (its volume exists only in compose).
 A node passes when it serves its port and then stops with 0 on SIGTERM; the load generator,
 aimed at a closed port for one vehicle, when it runs to its end (0, or 1 for the failed request)
 rather than stopping at its flags.
@@ -25,6 +26,7 @@ import time
 import compose_file as c
 
 LISTEN_FLAGS = {"--metrics", "--listen"}
+STATE_DIR = tempfile.TemporaryDirectory(prefix="compose-state-")
 
 
 def free_port():
@@ -68,6 +70,8 @@ def localize(binary, argv, paths=None):
         elif name in LISTEN_FLAGS:
             wait_port = free_port()
             value = f"127.0.0.1:{wait_port}"
+        elif name == "--state":
+            value = f"{STATE_DIR.name}/{value.rsplit('/', 1)[-1]}"
         elif re.fullmatch(r"tcp://\*:\d+", value):
             value = f"tcp://127.0.0.1:{free_port()}"
         elif binary == "grid-loadgen" and name == "--target":

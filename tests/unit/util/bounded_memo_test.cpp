@@ -68,15 +68,25 @@ TEST_CASE("property: a bounded memo agrees with a model and never exceeds its ca
   }
 }
 
-TEST_CASE("for_each visits what is remembered, oldest first, skipping what was forgotten") {
-  grid::BoundedMemo<std::string, int> memo(3);
+TEST_CASE("for_each walks the memory oldest first, skips what was forgotten, and rebuilds the same memory") {
+  BoundedMemo<std::string, int> memo(3);
   memo.remember("a", 1);
   memo.remember("b", 2);
   memo.remember("c", 3);
   memo.forget("b");
   memo.remember("b", 4);  // younger now
-  memo.remember("d", 5);  // pushes out the oldest place ("a")
+  memo.remember("d", 5);  // pushes out a's place, then the forgotten b's
   std::vector<std::pair<std::string, int>> seen;
-  memo.for_each([&](const std::string& key, int value) { seen.emplace_back(key, value); });
-  CHECK(seen == std::vector<std::pair<std::string, int>>{{"c", 3}, {"b", 4}, {"d", 5}});
+  memo.for_each([&seen](const std::string& key, int value) { seen.emplace_back(key, value); });
+  const std::vector<std::pair<std::string, int>> expected{{"c", 3}, {"b", 4}, {"d", 5}};
+  CHECK(seen == expected);
+
+  BoundedMemo<std::string, int> rebuilt(3);
+  for (const auto& [key, value] : seen) rebuilt.remember(key, value);
+  rebuilt.remember("e", 6);
+  memo.remember("e", 6);
+  for (const char* key : {"a", "b", "c", "d", "e"}) {
+    CAPTURE(key);
+    CHECK((memo.find(key) == nullptr) == (rebuilt.find(key) == nullptr));
+  }
 }

@@ -47,12 +47,15 @@ public:
     return found == entries_.end() ? nullptr : &found->second.value;
   }
 
-  // Visits every entry still remembered, oldest first: visit(key, value).
+  // Calls visit(key, value) for every entry, oldest first: remembering them in this order into an
+  // empty memo of the same capacity rebuilds the same memory (a restart restores it that way).
   template <class Visit>
   void for_each(Visit&& visit) const {
     for (const auto& [key, made] : order_) {
-      const auto found = entries_.find(key);
-      if (found != entries_.end() && found->second.generation == made) visit(key, found->second.value);
+      // A place whose key was forgotten, or remembered again later, is skipped.
+      if (const auto found = entries_.find(key); found != entries_.end() && found->second.generation == made) {
+        visit(found->first, found->second.value);
+      }
     }
   }
 
