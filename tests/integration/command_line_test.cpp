@@ -28,10 +28,12 @@ struct Node {
 std::vector<Node> nodes() {
   std::vector<Node> all{
       {GRID_BALANCER_BIN, {}, {"--frontend", "--backend", "--heartbeats", "--policy", "--heartbeat-ms", "--liveness",
-                               "--dispatch-timeout-ms", "--warmup-ms", "--max-in-flight", "--metrics", "--log-level"}},
+                               "--dispatch-timeout-ms", "--warmup-ms", "--max-in-flight", "--metrics", "--log-level",
+                               "--topology", "--curve-secret", "--curve-allow-substations", "--curve-allow-clients"}},
       {GRID_SUBSTATION_BIN,
        {"--id", "x", "--capacity-kw", "1", "--balancer", "tcp://127.0.0.1:1", "--heartbeats", "tcp://127.0.0.1:2"},
-       {"--id", "--capacity-kw", "--balancer", "--heartbeats", "--heartbeat-ms", "--time-scale", "--metrics", "--log-level"}},
+       {"--id", "--capacity-kw", "--balancer", "--heartbeats", "--heartbeat-ms", "--time-scale", "--metrics", "--log-level",
+        "--state", "--feeder", "--curve-secret", "--balancer-key"}},
   };
 #ifdef GRID_EDGE_BIN
   all.push_back({GRID_EDGE_BIN, {}, {"--listen", "--balancer", "--timeout-ms", "--max-in-flight", "--rate-limit",
