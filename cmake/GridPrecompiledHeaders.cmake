@@ -1,15 +1,17 @@
 # Precompiled headers: the third-party headers nearly all of our sources include (spdlog and fmt,
-# cppzmq, the common std headers) are parsed once per build instead of once per source file. Measured on one node source (gcc 12, CPU seconds): 5.9 to
+# cppzmq, the common std headers; doctest in the tests) are parsed once per build instead of once
+# per source file. Measured on one node source (gcc 12, CPU seconds): 5.9 to
 # compile at -O2 -g, of which 1.4 is parsing, and a PCH load takes that down to 0.4; under
-# ASan/UBSan at -O0 the saving is the same. Building a PCH costs about 5 s, so there is one,
-# built by grid_util and reused (REUSE_FROM) by libgrid's parts, the node libraries and the
-# executables.
-# Not the tests, though it saved them 0.6-1.4 s per source: with gcc 12 at -O2, a test source
-# (tests/unit/edge/edge_node_test.cpp) compiled with the PCH fails -Werror on a known false
-# -Warray-bounds inside std::string's char_traits.h, which the same source without a PCH does not
-# report (through a PCH, the std headers' warnings are not silenced as system headers' are).
-# The same can happen to a new source of ours: then mark that source SKIP_PRECOMPILE_HEADERS
-# (set_source_files_properties) rather than turn the warning off.
+# ASan/UBSan at -O0 the saving is the same. Building a PCH costs about 5 s, so there are only two,
+# each built once and reused (REUSE_FROM) by the other targets:
+#   grid_util              libgrid's parts, the node libraries, the executables
+#   grid_test_support      the test executables (the same headers plus doctest): 0.6-1.0 s less
+#                          per test source at -O2, 0.8-1.5 s under ASan/UBSan
+# With gcc 12 at -O2, a source compiled through a PCH can fail -Werror on a false -Warray-bounds
+# inside std::string (char_traits.h) that it does not report without one: the std headers'
+# warnings are then not silenced as system headers' are. tests/unit/edge/edge_node_test.cpp does;
+# if a new source does, list it with SKIP_PRECOMPILE_HEADERS next to it (tests/CMakeLists.txt)
+# rather than turn the warning off.
 # A PCH is only valid for a compilation with the same flags and the same macro definitions its
 # headers test; the reusing targets all link grid::util (so spdlog's SPDLOG_* definitions) and get
 # their options from grid_warnings and the global sanitizer options, so they match. gcc checks
