@@ -19,7 +19,8 @@ balancing::SubstationReport report_of(const proto::Heartbeat& heartbeat) {
           .demand_kw = heartbeat.demand_kw,
           .energy_wanted_kwh = heartbeat.energy_wanted_kwh,
           .due_kw = heartbeat.due_kw,
-          .paused_sessions = heartbeat.paused_sessions};
+          .paused_sessions = heartbeat.paused_sessions,
+          .granted_kw = heartbeat.granted_kw};
 }
 
 std::string_view label_of(DispatchOutcome outcome) {

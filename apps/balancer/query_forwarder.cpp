@@ -149,7 +149,10 @@ void QueryForwarder::on_substations_query(const std::string& client, const proto
                                .live = row.live,
                                .ejected = row.ejected,
                                .capacity_kw = row.capacity_kw,
-                               .limit_kw = row.limit_kw,
+                               // The limit in force. While a feeder grant changes, the balancer's
+                               // cap moves first and the substation follows when the grant
+                               // arrives: until it confirms, the higher of the two may hold there.
+                               .limit_kw = std::max(row.limit_kw, row.reported_limit_kw),
                                .allocated_kw = row.load_kw,
                                .sessions = row.active_sessions,
                                // A job answer updates the sessions, not the paused ones: never more

@@ -56,7 +56,7 @@ namespace {
 
 bool valid_report(const SubstationReport& report) {
   for (const double kw : {report.capacity_kw, report.load_kw, report.limit_kw, report.min_kw, report.demand_kw,
-                          report.energy_wanted_kwh, report.due_kw}) {
+                          report.energy_wanted_kwh, report.due_kw, report.granted_kw}) {
     if (!valid_kw(kw)) return false;
   }
   return true;
@@ -89,6 +89,7 @@ void apply_limits(Substation& sub, const SubstationReport& report) {
   // 0 clears the limit): 0 means an older substation, whose limit is its capacity.
   sub.reports_demand = report.limit_kw > 0;
   sub.own_limit_kw = sub.reports_demand ? report.limit_kw : report.capacity_kw;
+  sub.reported_limit_kw = report.granted_kw > 0 ? std::min(sub.own_limit_kw, report.granted_kw) : sub.own_limit_kw;
   sub.limit_kw = std::min(sub.own_limit_kw, sub.feeder_cap_kw);
 }
 

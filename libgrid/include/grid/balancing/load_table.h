@@ -49,6 +49,7 @@ struct SubstationReport {
   double energy_wanted_kwh = 0;
   double due_kw = 0;       // power needed to finish every session with a departure by then
   std::uint32_t paused_sessions = 0;
+  double granted_kw = 0;   // the feeder limit it obeys (its grant, or its fallback); 0: none
 };
 
 // Power a job dispatched to a substation holds there until its answer: the new session's minimum
@@ -86,6 +87,9 @@ struct Substation {
   double capacity_kw = 0;
   double limit_kw = 0;     // the effective limit: min(own_limit_kw, feeder_cap_kw)
   double own_limit_kw = 0; // what it reports: min(capacity, operator limit) (capacity for an older one)
+  // What it last said it obeys: own_limit_kw, or the feeder limit in force there when lower. Lags
+  // feeder_cap_kw by one grant's trip while a grant changes.
+  double reported_limit_kw = 0;
   // The balancer's cap for the feeder's sake: its feeder grant, 0 to keep it out of routing (a
   // feeder conflict), infinity when none.
   double feeder_cap_kw = std::numeric_limits<double>::infinity();
