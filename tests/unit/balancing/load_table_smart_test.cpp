@@ -156,3 +156,24 @@ TEST_CASE("a request's minimum: its own, else 1.4 kW capped at its power") {
   CHECK(PickRequest{11, nullptr, 6}.session_min_kw() == 6);
   CHECK(PickRequest{11, nullptr, 0}.reservation().max_kw == 11);
 }
+
+TEST_CASE("a lowered feeder cap routes at once, while the limit the substation reports follows its heartbeat") {
+  FakeClock clock;
+  LoadTable table(250ms, 3);
+  auto report = smart(1);
+  report.granted_kw = 50;  // its feeder grant in force: below its own 60
+  table.on_heartbeat(report, clock.now());
+  CHECK(table.find("north")->reported_limit_kw == 50);
+
+  table.set_feeder_cap("north", 30);  // the balancer lowers the grant: routing obeys at once
+  CHECK(table.find("north")->limit_kw == 30);
+  CHECK(table.find("north")->reported_limit_kw == 50);  // not in force there yet
+
+  report = smart(2, 30);
+  report.granted_kw = 30;  // applied and confirmed
+  table.on_heartbeat(report, clock.now());
+  CHECK(table.find("north")->reported_limit_kw == 30);
+  report = smart(3, 30);  // no feeder limit at all: its own limit
+  table.on_heartbeat(report, clock.now());
+  CHECK(table.find("north")->reported_limit_kw == 60);
+}
