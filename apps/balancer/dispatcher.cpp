@@ -125,6 +125,7 @@ bool Dispatcher::warming(TimePoint now) const {
 }
 
 const balancing::Substation* Dispatcher::holder(const PendingRequest& pending) const {
+  if (learned_.size() == 0) return nullptr;  // the usual case: no hashing on the hot path
   const Held* held = learned_.find(pending.request.request_id);
   if (held == nullptr || pending.tried.contains(held->substation)) return nullptr;
   const balancing::Substation* row = grid_.table().find(held->substation);
