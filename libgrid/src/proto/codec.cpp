@@ -36,7 +36,7 @@ auto fields(M& m) {
 template <Is<ChargeJob> M>
 auto fields(M& m) {
   return std::tie(m.job_id, m.request_id, m.vehicle_id, m.power_kw, m.energy_kwh, m.min_power_kw, m.departs_in_s,
-                  m.priority);
+                  m.priority, m.placed_by);
 }
 template <Is<JobResult> M>
 auto fields(M& m) {
@@ -84,6 +84,8 @@ template <Is<IndexQuery> M>
 auto fields(M& m) { return std::tie(m.token, m.page); }
 template <Is<AdmissionIndex> M>
 auto fields(M& m) { return std::tie(m.token, m.page, m.pages, m.request_ids, m.session_ids); }
+template <Is<Admitted> M>
+auto fields(M& m) { return std::tie(m.substation_id, m.request_id, m.session_id, m.placed_by); }
 
 // The fields every GRID1 peer sends: the messages as first defined. Fields appended since are
 // optional (see decode_body). New messages require all of theirs.
@@ -269,6 +271,9 @@ bool valid(const AdmissionIndex& m) {
          std::all_of(m.session_ids.begin(), m.session_ids.end(),
                      [](const std::string& id) { return valid_session_id(id); });
 }
+bool valid(const Admitted& m) {
+  return valid_id(m.substation_id) && valid_id(m.request_id) && valid_session_id(m.session_id);
+}
 
 // How bodies grow (docs/protocol.md, "Growing the protocol"): a field is only ever appended, and
 // a receiver takes a body with at least the fields every GRID1 peer sends (the message's required
@@ -398,6 +403,7 @@ Decoded decode(std::string_view protocol, std::string_view command, std::string_
     case Command::feeder_limit_ack: return decode_body<FeederLimitAck>(root);
     case Command::index_query: return decode_body<IndexQuery>(root);
     case Command::admission_index: return decode_body<AdmissionIndex>(root);
+    case Command::admitted: return decode_body<Admitted>(root);
   }
   return DecodeError::unknown_command;
 }

@@ -235,6 +235,17 @@ TEST_CASE("feeder messages round-trip, and a grant without a feeder, power or le
   CHECK(std::get<Heartbeat>(std::get<Message>(round_trip(heartbeat))) == heartbeat);
 }
 
+TEST_CASE("an admission announcement round-trips, and one without a session is refused") {
+  const Admitted announced{.substation_id = "s-1", .request_id = "r-1", .session_id = "s-1:ab:7", .placed_by = 42};
+  CHECK(std::get<Admitted>(std::get<Message>(round_trip(announced))) == announced);
+  auto unnamed = announced;
+  unnamed.session_id.clear();
+  CHECK(std::holds_alternative<DecodeError>(round_trip(unnamed)));
+  ChargeJob job{.job_id = 9, .request_id = "r-1", .vehicle_id = "v", .power_kw = 11, .energy_kwh = 20};
+  job.placed_by = 0xabcdefULL;
+  CHECK(std::get<ChargeJob>(std::get<Message>(round_trip(job))) == job);
+}
+
 TEST_CASE("an admission index page round-trips, and a page that does not add up is refused") {
   const IndexQuery query{0xfeedULL, 3};
   CHECK(std::get<IndexQuery>(std::get<Message>(round_trip(query))) == query);

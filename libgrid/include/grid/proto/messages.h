@@ -31,6 +31,7 @@ enum class Command : std::uint8_t {
   feeder_limit_ack = 17,   // balancer -> requester: the feeder limit scheduled
   index_query = 18,        // balancer -> substation: which requests do you hold? (one page)
   admission_index = 19,    // substation -> balancer: one page of the answer
+  admitted = 20,           // substation -> every balancer (PUB/SUB): a session was just admitted
 };
 
 // A substation's full state, published every heartbeat interval.
@@ -103,6 +104,10 @@ struct ChargeJob {
   double min_power_kw = 0;
   double departs_in_s = 0;
   std::uint32_t priority = 0;
+  // Appended for several balancers (optional): the boot id of the balancer that sent the job,
+  // echoed in the substation's Admitted announcement so each balancer knows which admissions are
+  // its own.
+  std::uint64_t placed_by = 0;
   bool operator==(const ChargeJob&) const = default;
 };
 
@@ -279,9 +284,21 @@ struct AdmissionIndex {
   bool operator==(const AdmissionIndex&) const = default;
 };
 
+// A substation announces every new admission to every balancer, on the heartbeat PUB, right
+// after committing it and before answering the job: with several balancers, the others learn
+// within a network trip which substation holds the request, so a retry sent to another balancer
+// goes to the same session (docs/protocol.md, "Several balancers").
+struct Admitted {
+  std::string substation_id;
+  std::string request_id;
+  std::string session_id;
+  std::uint64_t placed_by = 0;  // the job's placed_by: the balancer boot that sent it (0: unknown)
+  bool operator==(const Admitted&) const = default;
+};
+
 using Message = std::variant<Heartbeat, ChargeRequest, ChargeReply, ChargeJob, JobResult, Ping, Pong, CancelSession,
                              SessionQuery, SessionState, SetLimit, LimitAck, SubstationsQuery, SubstationInfo,
-                             FeederGrant, FeederLimit, FeederLimitAck, IndexQuery, AdmissionIndex>;
+                             FeederGrant, FeederLimit, FeederLimitAck, IndexQuery, AdmissionIndex, Admitted>;
 
 Command command_of(const Message& message);
 
