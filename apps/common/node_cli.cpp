@@ -37,8 +37,10 @@ CLI::Validator finite_range(double low, double high) {
       fmt::format("FINITE in [{} - {}]", low, high));
 }
 
-CLI::Option* add_endpoint_flag(CLI::App& app, const std::string& name, std::string& value, const std::string& help) {
-  const CLI::Validator endpoint(
+namespace {
+
+CLI::Validator zmq_endpoint() {
+  return CLI::Validator(
       [](std::string& text) -> std::string {
         for (const char* scheme : {"tcp://", "ipc://", "inproc://"}) {
           const std::string prefix(scheme);
@@ -47,7 +49,31 @@ CLI::Option* add_endpoint_flag(CLI::App& app, const std::string& name, std::stri
         return "expected a ZeroMQ endpoint such as tcp://127.0.0.1:5556, got '" + text + "'";
       },
       "ENDPOINT");
-  return app.add_option(name, value, help)->check(endpoint)->capture_default_str();
+}
+
+}  // namespace
+
+CLI::Option* add_endpoint_flag(CLI::App& app, const std::string& name, std::string& value, const std::string& help) {
+  return app.add_option(name, value, help)->check(zmq_endpoint())->capture_default_str();
+}
+
+CLI::Option* add_endpoints_flag(CLI::App& app, const std::string& name, std::vector<std::string>& values,
+                                const std::string& help) {
+  return app
+      .add_option_function<std::vector<std::string>>(
+          name,
+          [&values, name](const std::vector<std::string>& given) {
+            // The same endpoint twice would be one peer counted twice.
+            for (std::size_t i = 0; i < given.size(); ++i) {
+              for (std::size_t j = i + 1; j < given.size(); ++j) {
+                if (given[i] == given[j]) throw CLI::ValidationError(name, "names " + given[i] + " twice");
+              }
+            }
+            values = given;
+          },
+          help + " (repeat the flag, or give a comma-separated list)")
+      ->check(zmq_endpoint())
+      ->delimiter(',');
 }
 
 }  // namespace grid::app

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -37,5 +38,10 @@ CLI::Option* add_milliseconds_flag(CLI::App& app, const std::string& name, std::
 
 // A ZeroMQ endpoint flag: tcp://HOST:PORT, ipc://PATH or inproc://NAME.
 CLI::Option* add_endpoint_flag(CLI::App& app, const std::string& name, std::string& value, const std::string& help);
+
+// The same, repeatable and taking comma lists (`--balancer A --balancer B` or `--balancer A,B`):
+// each value is checked, and naming one endpoint twice is an error, never a silent merge.
+CLI::Option* add_endpoints_flag(CLI::App& app, const std::string& name, std::vector<std::string>& values,
+                                const std::string& help);
 
 }  // namespace grid::app
