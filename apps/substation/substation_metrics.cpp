@@ -105,6 +105,11 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                         .Register(r)
                         .Add(labels)),
       heartbeats(BuildCounter().Name("substation_heartbeats_sent_total").Help("Heartbeats published").Register(r).Add(labels)),
+      announced(BuildCounter()
+                    .Name("substation_admissions_announced_total")
+                    .Help("New admissions announced to every balancer on the heartbeat socket (Admitted)")
+                    .Register(r)
+                    .Add(labels)),
       cancelled(BuildCounter()
                     .Name("substation_sessions_cancelled_total")
                     .Help("Sessions ended early because the balancer had placed their request elsewhere")

@@ -55,6 +55,7 @@ struct SubstationMetrics {
   prometheus::Counter& switches;
   prometheus::Counter& limit_changes;
   prometheus::Counter& heartbeats;
+  prometheus::Counter& announced;  // Admitted messages published
   prometheus::Counter& cancelled;
   metrics::SeriesCache<prometheus::Counter> dropped;  // by reason
   prometheus::Gauge& granted_kw;

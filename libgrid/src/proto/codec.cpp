@@ -41,7 +41,7 @@ auto fields(M& m) {
 template <Is<JobResult> M>
 auto fields(M& m) {
   return std::tie(m.job_id, m.request_id, m.accepted, m.session_id, m.reason, m.load_kw, m.active_sessions,
-                  m.after_seq, m.boot, m.power_kw, m.min_power_kw);
+                  m.after_seq, m.boot, m.power_kw, m.min_power_kw, m.repeated);
 }
 template <Is<Ping> M>
 auto fields(M& m) { return std::tie(m.nonce); }

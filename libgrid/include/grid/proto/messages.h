@@ -126,6 +126,10 @@ struct JobResult {
   // Appended in smart charging (optional): the new session's power right now and its minimum.
   double power_kw = 0;
   double min_power_kw = 0;
+  // Appended for several balancers (optional): the request was admitted before this job, as
+  // session_id (perhaps by another balancer). A late answer of this kind names a session this job
+  // did not open, so the balancer must not cancel it as a late acceptance.
+  bool repeated = false;
   bool operator==(const JobResult&) const = default;
 };
 
