@@ -63,6 +63,15 @@ void BrokerClient::on_substation_info(std::size_t from, proto::SubstationInfo in
   resolve(found, std::move(list));
 }
 
+void BrokerClient::on_feeder_ack(std::size_t from, proto::FeederLimitAck ack) {
+  const auto found = awaiting<proto::FeederLimit>(ack.request_id);
+  if (found == pending_.end()) return;
+  auto& fanout = found->second.fanout;
+  // A second ack from one balancer (it answered the retry too) changes nothing.
+  if (!fanout.add(from, std::move(ack)) || !fanout.complete()) return;
+  resolve(found, *fanout.verdict());
+}
+
 void BrokerClient::resolve(PendingMap::iterator found, const BrokerAnswer& result) {
   Pending pending = std::move(found->second);
   deadlines_.erase({pending.deadline, found->first});

@@ -41,15 +41,6 @@ void BrokerClient::fan_out(std::string id, proto::FeederLimit request, OnAnswer 
   pending_.emplace(std::move(id), std::move(pending));
 }
 
-void BrokerClient::on_feeder_ack(std::size_t from, proto::FeederLimitAck ack) {
-  const auto found = awaiting<proto::FeederLimit>(ack.request_id);
-  if (found == pending_.end()) return;
-  auto& fanout = found->second.fanout;
-  // A second ack from one balancer (it answered the retry too) changes nothing.
-  if (!fanout.add(from, std::move(ack)) || !fanout.complete()) return;
-  resolve(found, *fanout.verdict());
-}
-
 void BrokerClient::resend_feeder_limit(Pending& pending) {
   // Only to the balancers that have not acked; the same id, so each applies it once.
   for (const auto balancer : pending.fanout.silent()) {
