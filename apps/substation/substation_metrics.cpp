@@ -140,6 +140,12 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                  .Help("Feeder grants accepted (a stale one is dropped instead)")
                  .Register(r)
                  .Add(labels)),
+      grants_refused(BuildCounter()
+                         .Name("substation_grants_refused_total")
+                         .Help("Feeder grants refused because a lower balancer boot's grant is in force (its follower "
+                               "has not stood down yet)")
+                         .Register(r)
+                         .Add(labels)),
       state_commits(BuildCounter()
                         .Name("substation_state_commits_total")
                         .Help("Transactions committed to the --state file (each before the answer it guards)")

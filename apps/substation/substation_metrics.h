@@ -62,6 +62,7 @@ struct SubstationMetrics {
   prometheus::Gauge& in_fallback;
   prometheus::Counter& fallbacks;
   prometheus::Counter& grants;
+  prometheus::Counter& grants_refused;  // from a higher balancer boot while a lower one's lease runs
   prometheus::Counter& state_commits;  // --state: transactions committed
   prometheus::Histogram& state_commit_seconds;
 };

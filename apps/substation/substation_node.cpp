@@ -208,10 +208,11 @@ void SubstationNode::handle_grant(const proto::FeederGrant& grant) {
   }
   const auto before = station().feeder().limit_w();
   Progress progress;
-  if (station_.grant(grant, clock_.now(), progress) == GrantVerdict::stale) {
-    drop("stale_grant");
-  } else {
-    metrics_->grants.Increment();
+  switch (station_.grant(grant, clock_.now(), progress)) {
+    case GrantVerdict::accepted: metrics_->grants.Increment(); break;
+    case GrantVerdict::stale: drop("stale_grant"); break;
+    // A follower that has not stood down yet: expected while leadership moves, so counted, not logged.
+    case GrantVerdict::other_balancer: metrics_->grants_refused.Increment(); break;
   }
   account(progress);
   feeder_changed(before, progress);
