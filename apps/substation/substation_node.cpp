@@ -279,6 +279,7 @@ void SubstationNode::publish_heartbeat() {
   heartbeat.feeder_id = feeder.feeder_id();
   heartbeat.granted_kw = power::to_kw(totals.feeder_limit_w.value_or(0));
   heartbeat.grant_seq = feeder.grant_seq();
+  heartbeat.grant_boot = feeder.grant_boot();
   heartbeat.in_fallback = feeder.in_fallback();
   // PUB never blocks: with no subscriber ready the heartbeat is dropped, and the next one repeats it.
   transport::send_message(heartbeats_, heartbeat);

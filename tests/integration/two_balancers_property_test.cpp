@@ -8,7 +8,8 @@
 // What must hold (docs/protocol.md, "Several balancers"):
 // - every ask gets exactly one answer, and no substation is ever above its limit;
 // - every request holds at most one running session, whatever is lost or late;
-// - when no answer is lost or late, a request that was answered "charging" holds exactly one
+// - when no answer is lost or late (and so no job times out), a request that was answered
+//   "charging" holds exactly one
 //   running session: the rule both balancers apply never cancels both. (It may not be the one a
 //   requester was told, when both balancers answered before either heard the other's admission:
 //   the window the protocol documents.)
@@ -58,11 +59,13 @@ struct Link final : balancer::Outbox {
 };
 
 struct Balancer {
-  Balancer(const Clock& clock, std::uint64_t boot)
-      : random(boot),
+  // Without losses no job times out either: a timeout's cancel by request id is the other way
+  // a session can end (the window docs/protocol.md states).
+  Balancer(const Clock& clock, std::uint64_t boot_id, Duration dispatch_timeout)
+      : random(boot_id),
         dispatcher(view, *policy, random, link, metrics,
-                   {.dispatch_timeout = 300ms, .warmup = 0ms, .first_job_id = 1, .balancer_boot = boot}, clock),
-        boot(boot) {}
+                   {.dispatch_timeout = dispatch_timeout, .warmup = 0ms, .first_job_id = 1, .balancer_boot = boot_id},
+                   clock) {}
   metrics::Exposition exposition;
   balancer::BalancerMetrics metrics{exposition.registry()};
   balancer::GridView view{{.heartbeat_interval = 100ms, .liveness = 3}, metrics};
@@ -70,18 +73,17 @@ struct Balancer {
   SeededRandom random;
   Link link;
   balancer::Dispatcher dispatcher;
-  std::uint64_t boot;
   std::deque<std::pair<std::string, proto::Admitted>> announcements;  // on their way to it
   std::deque<std::pair<std::string, proto::JobResult>> late;          // answers held back
 };
 
 struct World {
-  World(std::uint64_t seed, bool lossy) : random(seed), lossy(lossy) {
+  World(std::uint64_t seed, bool lose_answers) : random(seed), lossy(lose_answers) {
     for (const auto& site : sites) {
       stations.emplace(site.id, substation::Station({.id = site.id, .capacity_kw = site.capacity_kw, .boot = 1},
                                                     *allocation_policy));
     }
-    for (const std::uint64_t boot : {0xb1ULL, 0xb2ULL}) balancers.push_back(std::make_unique<Balancer>(clock, boot));
+    for (const std::uint64_t boot : {0xb1ULL, 0xb2ULL}) balancers.push_back(std::make_unique<Balancer>(clock, boot, lossy ? Duration(300ms) : Duration(std::chrono::hours(1))));
     heartbeats();
   }
 
