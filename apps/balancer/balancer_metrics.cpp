@@ -87,6 +87,11 @@ BalancerMetrics::BalancerMetrics(prometheus::Registry& r)
                    .Help("Requests learned from substations' admission readings (held there before we knew)")
                    .Register(r)
                    .Add({})),
+      peer_admissions_(BuildCounter()
+                           .Name("balancer_peer_admissions_total")
+                           .Help("Admissions another balancer placed, announced by the substation that admitted them")
+                           .Register(r)
+                           .Add({})),
       forwarded_(BuildCounter()
                      .Name("balancer_forwarded_queries_total")
                      .Help("Session, stop, limit and substation queries from requesters, by kind and outcome")

@@ -56,6 +56,8 @@ public:
   // A reading of a (re)connected substation's admissions ended; outcome from index_read_outcomes.
   void index_read(std::string_view outcome) { index_reads_.get(outcome).Increment(); }
   void learned(std::size_t requests) { learned_.Increment(static_cast<double>(requests)); }
+  // An admission another balancer placed, heard from the substation's announcement.
+  void peer_admission() { peer_admissions_.Increment(); }
   void id_conflict() { id_conflicts_.Increment(); }
   // A query from a requester that the balancer forwarded to a substation or answered itself.
   // kind and outcome must come from query_kinds and query_outcomes (bounded labels).
@@ -99,6 +101,7 @@ private:
   metrics::SeriesCache<prometheus::Counter> auth_refused_;  // by socket
   metrics::SeriesCache<prometheus::Counter> index_reads_;   // by outcome
   prometheus::Counter& learned_;
+  prometheus::Counter& peer_admissions_;
   CounterFamily& forwarded_;
   prometheus::Histogram& decision_;
   prometheus::Histogram& request_duration_;

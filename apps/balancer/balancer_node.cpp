@@ -21,8 +21,12 @@ std::uint64_t wall_clock_micros() {
           .count());
 }
 
-DispatchSettings with_warmup(const BalancerConfig& config) {
+// Random per start: names this boot's jobs (placed_by) and grants (balancer_boot).
+std::uint64_t random_boot() { return (std::uint64_t{std::random_device{}()} << 32U) | std::random_device{}(); }
+
+DispatchSettings with_warmup(const BalancerConfig& config, std::uint64_t boot) {
   DispatchSettings settings = config.dispatch;
+  settings.balancer_boot = boot;
   settings.warmup = config.effective_warmup();
   // Above every job id an earlier boot sent (it sent fewer than a million per second).
   settings.first_job_id = wall_clock_micros();
@@ -33,13 +37,13 @@ ForwardSettings forward_settings(const BalancerConfig& config) {
   return {.timeout = config.dispatch.dispatch_timeout, .max_pending = config.max_pending_queries};
 }
 
-FeederSettings feeder_settings(const BalancerConfig& config) {
+FeederSettings feeder_settings(const BalancerConfig& config, std::uint64_t boot) {
   // Grant seqs start at the wall clock in microseconds, so a restarted balancer's grants are newer
   // than any its previous boot sent and an old grant_seq cannot confirm a new grant.
   return {.heartbeat_interval = config.grid.heartbeat_interval,
           .lease = config.grant_lease,
           .time_scale = config.time_scale,
-          .balancer_boot = (std::uint64_t{std::random_device{}()} << 32U) | std::random_device{}(),
+          .balancer_boot = boot,
           .first_seq = wall_clock_micros()};
 }
 
@@ -59,10 +63,11 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
       policy_(balancing::make_policy(config_.policy)),
       metrics_(registry),
       feeder_metrics_(registry),
-      feeders_(config_.topology, feeder_settings(config_), feeder_metrics_, *this),
+      boot_(random_boot()),
+      feeders_(config_.topology, feeder_settings(config_, boot_), feeder_metrics_, *this),
       grid_(config_.grid, metrics_),
       sync_(*this, metrics_, {.page_timeout = config_.dispatch.dispatch_timeout}, clock, *random_),
-      dispatcher_(grid_, *policy_, *random_, *this, metrics_, with_warmup(config_), clock),
+      dispatcher_(grid_, *policy_, *random_, *this, metrics_, with_warmup(config_, boot_), clock),
       forwarder_(grid_, *this, metrics_, forward_settings(config_), clock, *random_),
       frontend_(transport::make_socket(
           context, zmq::socket_type::router,
@@ -105,7 +110,8 @@ BalancerNode::BalancerNode(zmq::context_t& context, BalancerConfig config, prome
 }
 
 void BalancerNode::run() {
-  spdlog::info("balancer up: policy {}, frontend {}, backend {}, heartbeats {}, dead after {} x {} ms", policy_->name(),
+  spdlog::info("balancer {:016x} up: policy {}, frontend {}, backend {}, heartbeats {}, dead after {} x {} ms", boot_,
+               policy_->name(),
                frontend_endpoint_, backend_endpoint_, heartbeats_endpoint_, config_.grid.liveness,
                std::chrono::duration_cast<std::chrono::milliseconds>(config_.grid.heartbeat_interval).count());
   loop_.run();
@@ -218,6 +224,12 @@ void BalancerNode::on_admission_page(const std::string& substation, const proto:
 
 void BalancerNode::on_heartbeats() {
   drain(heartbeats_, false, "heartbeats", [this](const std::string&, const std::string& user_id, proto::Message& message) {
+    if (const auto* admitted = std::get_if<proto::Admitted>(&message)) {
+      if (identity_holds(user_id, admitted->substation_id, "heartbeats")) {
+        dispatcher_.on_announced(admitted->substation_id, *admitted);
+      }
+      return true;
+    }
     const auto* heartbeat = std::get_if<proto::Heartbeat>(&message);
     if (heartbeat == nullptr) return false;
     if (!identity_holds(user_id, heartbeat->substation_id, "heartbeats")) return true;

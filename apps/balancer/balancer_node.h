@@ -99,6 +99,7 @@ private:
   std::unique_ptr<balancing::Policy> policy_;
   BalancerMetrics metrics_;
   FeederMetrics feeder_metrics_;
+  std::uint64_t boot_;  // random per start (feeders_ and dispatcher_ take it)
   FeederController feeders_;
   GridView grid_;
   AdmissionSync sync_;

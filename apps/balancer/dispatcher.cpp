@@ -22,7 +22,7 @@ balancing::PickRequest pick_of(const PendingRequest& pending) {
   return {pending.request.power_kw, &pending.tried, pending.request.min_power_kw};
 }
 
-proto::ChargeJob job_of(std::uint64_t job_id, const proto::ChargeRequest& request) {
+proto::ChargeJob job_of(std::uint64_t job_id, const proto::ChargeRequest& request, std::uint64_t placed_by) {
   // The minimum goes as asked (0: the substation applies its own default).
   return {.job_id = job_id,
           .request_id = request.request_id,
@@ -31,7 +31,8 @@ proto::ChargeJob job_of(std::uint64_t job_id, const proto::ChargeRequest& reques
           .energy_kwh = request.energy_kwh,
           .min_power_kw = request.min_power_kw,
           .departs_in_s = request.departs_in_s,
-          .priority = request.priority};
+          .priority = request.priority,
+          .placed_by = placed_by};
 }
 
 // The answer to an admitted request. power_kw is the allocation right now (0: admitted, paused); an
@@ -67,7 +68,8 @@ Dispatcher::Dispatcher(GridView& grid, balancing::Policy& policy, Random& random
       warm_until_(clock.now() + settings.warmup),
       next_job_id_(settings.first_job_id),
       answered_(settings.remembered_answers),
-      learned_(settings.remembered_learned) {}
+      learned_(settings.remembered_learned),
+      announced_(settings.remembered_learned) {}
 
 void Dispatcher::on_request(const std::string& client, proto::ChargeRequest request) {
   const TimePoint now = clock_.now();
@@ -125,8 +127,10 @@ bool Dispatcher::warming(TimePoint now) const {
 }
 
 const balancing::Substation* Dispatcher::holder(const PendingRequest& pending) const {
-  if (learned_.size() == 0) return nullptr;  // the usual case: no hashing on the hot path
+  // The usual case with one balancer: no hashing on the hot path.
+  if (learned_.size() == 0 && announced_.size() == 0) return nullptr;
   const Held* held = learned_.find(pending.request.request_id);
+  if (held == nullptr) held = announced_.find(pending.request.request_id);
   if (held == nullptr || pending.tried.contains(held->substation)) return nullptr;
   const balancing::Substation* row = grid_.table().find(held->substation);
   // A dead holder cannot answer: the request is placed afresh, and if the holder comes back its
@@ -159,8 +163,9 @@ void Dispatcher::learn(const std::string& substation, const std::string& request
 
 bool Dispatcher::known_session(const std::string& substation, const std::string& request_id,
                                const std::string& session_id) const {
-  const Held* held = learned_.find(request_id);
-  if (held != nullptr && held->substation == substation && held->session_id == session_id) return true;
+  for (const Held* held : {learned_.find(request_id), announced_.find(request_id)}) {
+    if (held != nullptr && held->substation == substation && held->session_id == session_id) return true;
+  }
   const Answered* known = answered_.find(request_id);
   return known != nullptr && known->reply.substation_id == substation && known->reply.session_id == session_id;
 }
@@ -191,7 +196,7 @@ void Dispatcher::dispatch(PendingRequest pending) {
     const std::string substation = chosen->id;  // `chosen` is invalidated by table changes
     pending.tried.insert(substation);
     const std::uint64_t job_id = next_job_id_++;
-    if (!outbox_.send_job(substation, job_of(job_id, pending.request))) {
+    if (!outbox_.send_job(substation, job_of(job_id, pending.request, settings_.balancer_boot))) {
       grid_.on_dispatch(substation, DispatchOutcome::unroutable, clock_.now());
       continue;  // try the next candidate
     }
@@ -220,8 +225,11 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
     metrics_.dropped("previous_boot");
     return;
   }
-  if (waiting == nullptr && result.accepted && known_session(substation, result.request_id, result.session_id)) {
-    return;  // a holder answering late with the session we know of: it stays
+  if (waiting == nullptr && result.accepted &&
+      (result.repeated || known_session(substation, result.request_id, result.session_id))) {
+    // A holder answering late with the session we know of, or with one admitted before this job
+    // (by another balancer, perhaps): it stays.
+    return;
   }
   if (waiting == nullptr) {
     // The job timed out and the request went elsewhere (or was never ours). A session admitted
@@ -244,6 +252,7 @@ void Dispatcher::on_result(const std::string& substation, const proto::JobResult
   grid_.release(substation, pick_of(pending).reservation());
   if (result.accepted) {
     grid_.on_dispatch(substation, DispatchOutcome::accepted, now);
+    if (announced_.size() != 0 && yields_to_peer(pending, substation, result.session_id)) return;
     answer(pending, charging_reply(substation, result, pending.request), "charging");
     return;
   }

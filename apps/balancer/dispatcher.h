@@ -17,6 +17,10 @@
 // admitted before a balancer restart and retried after it gets the same session. A request found
 // held twice (a substation that was unreachable while its request was placed elsewhere) keeps the
 // session the balancer answered, or is about to answer, and the other is cancelled.
+// With several balancers (docs/protocol.md, "Several balancers"), every substation announces each
+// admission to every balancer (Admitted). A request another balancer placed goes back to its
+// holder here too, and a request placed by two balancers at once keeps one session by a rule every
+// balancer applies alike: the smaller (substation, session) pair stays, the other is cancelled.
 // It keeps request bookkeeping only: what it learns about substations goes to the GridView.
 // Time comes from the injected clock, so tests step it. Thread-safety: none; the balancer thread owns it.
 
@@ -59,6 +63,9 @@ struct DispatchSettings {
   // This boot's first job id. The node starts it at the wall clock in microseconds, so a job id
   // below it was sent by an earlier boot: an answer to it is news of a session, not a late one.
   std::uint64_t first_job_id = 1;
+  // This balancer's boot id, random per start: every job carries it (placed_by), and a
+  // substation's announcement of an admission names it, so our own are told from our peers'.
+  std::uint64_t balancer_boot = 0;
 };
 
 class Dispatcher {
@@ -70,6 +77,8 @@ public:
   void on_result(const std::string& substation, const proto::JobResult& result);
   // `substation` holds a session for this request (from its admission memory, AdmissionSync).
   void learn(const std::string& substation, const std::string& request_id, const std::string& session_id);
+  // A substation announced an admission (every balancer hears every one).
+  void on_announced(const std::string& substation, const proto::Admitted& admitted);
   // The reading of admissions the warm-up waits for (none: it waits for nothing but time).
   void attach_admission_sync(const AdmissionSync& sync) { sync_ = &sync; }
   // Handles dispatch timeouts due now, and the end of the warm-up.
@@ -97,6 +106,12 @@ private:
   bool known_session(const std::string& substation, const std::string& request_id,
                      const std::string& session_id) const;
   void cancel_duplicate(const std::string& substation, const std::string& request_id, const std::string& session_id);
+  // Our job for `pending` was accepted as `session` on `substation`, but another balancer placed
+  // the request too. True when ours yields (cancelled; the request re-sent to the peer's holder,
+  // or answered with its session); false when ours stays (the peer's is cancelled).
+  bool yields_to_peer(PendingRequest& pending, const std::string& substation, const std::string& session);
+  // Another balancer's placement of an answered request: the same rule, after the fact.
+  void settle_answered(const std::string& request_id, const Held& theirs);
   // Sends the request to the next candidate, or answers it when there is none.
   void dispatch(PendingRequest pending);
   void answer(const PendingRequest& pending, proto::ChargeReply reply, std::string_view outcome);
@@ -116,6 +131,7 @@ private:
   std::deque<PendingRequest> held_for_warmup_;
   BoundedMemo<std::string, Answered> answered_;  // request id -> its charging answer
   BoundedMemo<std::string, Held> learned_;       // request id -> where it is held (admission readings)
+  BoundedMemo<std::string, Held> announced_;     // request id -> where another balancer placed it
   const AdmissionSync* sync_ = nullptr;
 };
 

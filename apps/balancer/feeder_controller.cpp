@@ -65,8 +65,23 @@ void FeederController::on_heartbeat(const proto::Heartbeat& heartbeat, bool new_
     spdlog::info("substation '{}' now agrees with the topology on its feeder: routing to it again", id);
   }
   if (!feeder) return;
+  // 0: none held, or an older substation that does not say (then it can only be ours).
+  const bool foreign = heartbeat.grant_boot != 0 && heartbeat.grant_boot != settings_.balancer_boot;
+  reported_[id] = {.cap_kw = heartbeat.in_fallback || heartbeat.granted_kw > 0 ? heartbeat.granted_kw : no_cap,
+                   .other_boot = foreign && !heartbeat.in_fallback ? heartbeat.grant_boot : 0};
   if (new_boot || !ledger_.knows(id)) ledger_.reset(id, ceiling_of(heartbeat));
-  ledger_.on_heartbeat(id, heartbeat.grant_seq, heartbeat.granted_kw, heartbeat.load_kw, now);
+  if (foreign) {
+    // Its grant_seq is another boot's and confirms nothing of ours.
+    ledger_.hold_foreign(id, ceiling_of(heartbeat));
+  } else {
+    ledger_.on_heartbeat(id, heartbeat.grant_seq, heartbeat.granted_kw, heartbeat.load_kw, now);
+  }
+}
+
+std::size_t FeederController::root_of(std::size_t feeder) const {
+  const auto& feeders = topology_.feeders();
+  while (feeders[feeder].parent != feeders::no_parent) feeder = feeders[feeder].parent;
+  return feeder;
 }
 
 double FeederController::limit_kw(std::size_t feeder, TimePoint now) const {
@@ -133,8 +148,36 @@ std::vector<std::pair<std::string, double>> FeederController::control(const bala
       for (const auto at : topology_.path_of(id)) allocated[at] += row->load_kw;
     }
   }
+  // Who leads each feeder tree: a lower boot's fresh grant on a live substation anywhere in it
+  // (a child feeder's share is part of its parent's division) makes this balancer stand down.
+  if (!started_) started_ = now;
+  const bool listening = now < *started_ + settings_.effective_listen_first();
+  std::vector<bool> lower(feeders.size(), false);   // by root feeder
+  std::vector<bool> higher(feeders.size(), false);  // by root: taking over from a higher boot
+  for (std::size_t f = 0; f < feeders.size(); ++f) {
+    for (const auto& id : feeders[f].substations) {
+      const auto* row = table.find(id);
+      const auto reported = reported_.find(id);
+      if (row == nullptr || !row->live || reported == reported_.end() || reported->second.other_boot == 0) continue;
+      (reported->second.other_boot < settings_.balancer_boot ? lower : higher)[root_of(f)] = true;
+    }
+  }
+  leading_.assign(feeders.size(), false);
+  for (std::size_t f = 0; f < feeders.size(); ++f) {
+    leading_[f] = !listening && !lower[root_of(f)];
+    metrics_.leading(feeders[f].id, leading_[f]);
+  }
+
   const auto division = feeders::divide(topology_, limits, needs);
-  const auto grants = ledger_.move(limits, division.grant_kw, fallbacks(table, limits), now, renew);
+  std::unordered_map<std::string, double> targets;
+  for (const auto& [id, kw] : division.grant_kw) {
+    const auto feeder = topology_.feeder_of(id);
+    if (!feeder || !leading_[*feeder]) continue;
+    // Taking over: the higher boot still divides this tree as if its grants held; raising here into
+    // room it counts as its own could pass the limit. Lowerings (down to what is held) are safe.
+    targets[id] = higher[root_of(*feeder)] ? std::min(kw, ledger_.counted_kw(id, now)) : kw;
+  }
+  const auto grants = ledger_.move(limits, targets, fallbacks(table, limits), now, renew);
   if (renew) last_renewal_ = now;
   const double lease_s = seconds_of(settings_.effective_lease());
   for (const auto& planned : grants) {
@@ -157,7 +200,10 @@ std::vector<std::pair<std::string, double>> FeederController::control(const bala
 
   std::vector<std::pair<std::string, double>> caps;
   for (const auto& need : needs) {
-    caps.emplace_back(need.id, conflicted(need.id) ? 0.0 : ledger_.sent_kw(need.id).value_or(no_cap));
+    double cap = ledger_.sent_kw(need.id).value_or(no_cap);
+    // Standing down: the limit it reports already holds the leader's grant; our own division is stale.
+    if (!leading_[*topology_.feeder_of(need.id)]) cap = reported_.at(need.id).cap_kw;
+    caps.emplace_back(need.id, conflicted(need.id) ? 0.0 : cap);
   }
   for (const auto& id : conflicted_) {
     if (!topology_.feeder_of(id)) caps.emplace_back(id, 0.0);

@@ -3,6 +3,13 @@
 // moves their grants safely (feeders::GrantLedger), sends them, schedules demand-response limits,
 // and tells GridView each substation's routing cap (its newest grant; 0 in a feeder conflict).
 // GridView calls it with the table it owns; it writes no table itself.
+// Several balancers (issue 16), each with the same topology: the lowest balancer boot leads. For a
+// feeder tree (a root feeder and all below it) where a live substation reports a fresh grant from
+// a lower boot, this balancer stands down: it sends no grants there and routes with the feeder
+// limit each substation reports in force. It leads again once no substation holds such a grant
+// (the leader died: its leases ran out). Taking over from a higher boot, it lowers but raises
+// nothing in that tree until no substation holds the higher boot's grant any more. After its
+// start it only listens for listen_first, so it learns who leads before it grants.
 // Time comes in as a parameter. Thread-safety: none; the balancer thread owns it.
 
 #include <optional>
@@ -29,8 +36,11 @@ struct FeederSettings {
   double time_scale = 1;  // grid seconds per real second (demand-response times are grid seconds)
   std::uint64_t balancer_boot = 0;
   std::uint64_t first_seq = 1;  // above any seq an earlier balancer boot sent (see GrantLedger)
+  // Unset: two heartbeat intervals (every live substation has said whose grant it holds by then).
+  std::optional<Duration> listen_first{};
   Duration effective_lease() const { return lease.value_or(3 * heartbeat_interval); }
   Duration control_tick() const { return heartbeat_interval; }
+  Duration effective_listen_first() const { return listen_first.value_or(2 * heartbeat_interval); }
   // A demand-response limit lowers grants this long before it starts: a control tick to divide and
   // send, a heartbeat for the substation to confirm, and a lease so one that missed the lowered
   // grant has fallen back by then.
@@ -63,6 +73,8 @@ public:
   // its start minus the lead).
   double limit_kw(std::size_t feeder, TimePoint now) const;
 
+  // Whether this balancer granted the feeder at the last control (false before the first).
+  bool leading(std::size_t feeder) const { return feeder < leading_.size() && leading_[feeder]; }
   const feeders::Topology& topology() const { return topology_; }
   const feeders::GrantLedger& ledger() const { return ledger_; }
 
@@ -72,6 +84,12 @@ private:
     TimePoint lower_at{};
     std::optional<TimePoint> ends{};
   };
+  // What a substation's last heartbeat said about the grant it holds.
+  struct Reported {
+    double cap_kw = 0;             // the feeder limit it says is in force (infinity: none)
+    std::uint64_t other_boot = 0;  // another balancer boot whose fresh grant it holds; 0: none
+  };
+  std::size_t root_of(std::size_t feeder) const;
   std::unordered_map<std::string, double> fallbacks(const balancing::LoadTable& table,
                                                     const std::vector<double>& limits) const;
   Duration real(double grid_seconds) const;
@@ -83,6 +101,9 @@ private:
   feeders::GrantLedger ledger_;
   std::unordered_map<std::size_t, Schedule> schedules_;  // by feeder index
   std::unordered_set<std::string> conflicted_;
+  std::unordered_map<std::string, Reported> reported_;
+  std::vector<bool> leading_;  // by feeder index, as of the last control
+  std::optional<TimePoint> started_;  // the first control
   TimePoint last_renewal_{};
   LogRateLimit conflict_log_{1, std::chrono::seconds(10)};
 };

@@ -15,6 +15,11 @@ FeederMetrics::FeederMetrics(prometheus::Registry& r)
                    .Name("feeder_granted_kw")
                    .Help("The newest grant sent to a substation for its feeder's sake, in kW")
                    .Register(r)),
+      leading_(prometheus::BuildGauge()
+                   .Name("balancer_feeder_leading")
+                   .Help("1 while this balancer grants the feeder, 0 while it stands down because a lower balancer "
+                         "boot's grant is in force there (or it is still listening after its start)")
+                   .Register(r)),
       grants_(prometheus::BuildCounter()
                   .Name("balancer_feeder_grants_total")
                   .Help("Feeder grants sent to substations (changes and lease renewals)")

@@ -20,6 +20,8 @@ public:
   void granted(const std::string& feeder, const std::string& substation, double kw) {
     granted_.Add({{"feeder", feeder}, {"substation", substation}}).Set(kw);
   }
+  // 1 while this balancer grants the feeder, 0 while it stands down for a lower balancer boot.
+  void leading(const std::string& feeder, bool leads) { leading_.Add({{"feeder", feeder}}).Set(leads ? 1 : 0); }
   void grant_sent() { grants_.Increment(); }
   void conflict() { conflicts_.Increment(); }
 
@@ -27,6 +29,7 @@ private:
   prometheus::Family<prometheus::Gauge>& limit_;
   prometheus::Family<prometheus::Gauge>& allocated_;
   prometheus::Family<prometheus::Gauge>& granted_;
+  prometheus::Family<prometheus::Gauge>& leading_;
   prometheus::Counter& grants_;
   prometheus::Counter& conflicts_;
 };

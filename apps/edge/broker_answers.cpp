@@ -1,11 +1,13 @@
-// The broker thread's side of answers: each message from the balancer is matched by request id
-// to the request waiting for it, checked to be of the kind that request asked for, and resolves
-// it (a SubstationsQuery once every substation has come).
+// The broker thread's side of answers: each message from a balancer is matched by request id
+// to the request waiting for it (whichever balancer answers: a request that failed over may be
+// answered by the first one after all), checked to be of the kind that request asked for, and
+// resolves it (a SubstationsQuery once every substation has come from the balancer last asked; a
+// FeederLimit once every balancer asked has acked).
 #include "broker_client.h"
 
 namespace grid::edge {
 
-void BrokerClient::on_message(proto::Message& message) {
+void BrokerClient::on_message(std::size_t from, proto::Message& message) {
   if (auto* reply = std::get_if<proto::ChargeReply>(&message)) {
     if (const auto found = awaiting<proto::ChargeRequest>(reply->request_id); found != pending_.end()) {
       resolve(found, std::move(*reply));
@@ -19,16 +21,13 @@ void BrokerClient::on_message(proto::Message& message) {
       resolve(found, std::move(*ack));
     }
   } else if (auto* feeder_ack = std::get_if<proto::FeederLimitAck>(&message)) {
-    if (const auto found = awaiting<proto::FeederLimit>(feeder_ack->request_id); found != pending_.end()) {
-      resolve(found, std::move(*feeder_ack));
-    }
+    on_feeder_ack(from, std::move(*feeder_ack));
   } else if (auto* info = std::get_if<proto::SubstationInfo>(&message)) {
-    on_substation_info(std::move(*info));
+    on_substation_info(from, std::move(*info));
   } else if (const auto* pong = std::get_if<proto::Pong>(&message); pong && pong->nonce >= 1 &&
                                                                     pong->nonce <= ping_nonce_) {
-    live_substations_ = pong->live_substations;
-    last_pong_ = clock_.now().time_since_epoch().count();
-    metrics_.balancer(true, pong->live_substations);
+    // Published (metrics, a balancer coming back) by the timers, which run after every wake-up.
+    balancers_.pong(from, pong->live_substations, clock_.now());
   } else {
     drop(pong ? "unknown_ping" : "unexpected_command");
   }
@@ -48,9 +47,11 @@ BrokerClient::PendingMap::iterator BrokerClient::awaiting(const std::string& req
   return found;
 }
 
-void BrokerClient::on_substation_info(proto::SubstationInfo info) {
+void BrokerClient::on_substation_info(std::size_t from, proto::SubstationInfo info) {
   const auto found = awaiting<proto::SubstationsQuery>(info.request_id);
   if (found == pending_.end()) return;
+  // Parts from a balancer the query has left (it failed over) would mix two lists.
+  if (found->second.balancer != from) return drop("unknown_request");
   auto& gathered = found->second.gathered;
   switch (gathered.add(std::move(info))) {
     case SubstationGathering::Step::waiting:
@@ -60,6 +61,15 @@ void BrokerClient::on_substation_info(proto::SubstationInfo info) {
   }
   SubstationList list = gathered.take();
   resolve(found, std::move(list));
+}
+
+void BrokerClient::on_feeder_ack(std::size_t from, proto::FeederLimitAck ack) {
+  const auto found = awaiting<proto::FeederLimit>(ack.request_id);
+  if (found == pending_.end()) return;
+  auto& fanout = found->second.fanout;
+  // A second ack from one balancer (it answered the retry too) changes nothing.
+  if (!fanout.add(from, std::move(ack)) || !fanout.complete()) return;
+  resolve(found, *fanout.verdict());
 }
 
 void BrokerClient::resolve(PendingMap::iterator found, const BrokerAnswer& result) {

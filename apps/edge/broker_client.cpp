@@ -21,7 +21,6 @@ namespace {
 
 // Messages handled per wake-up, so a flood of replies cannot starve the timers.
 constexpr int batch = 256;
-constexpr Duration::rep never = std::numeric_limits<Duration::rep>::min();
 
 std::uint64_t random_prefix() {
   std::random_device device;
@@ -44,17 +43,15 @@ BrokerClient::BrokerClient(zmq::context_t& context, BrokerConfig config, EdgeMet
     : config_(std::move(config)),
       metrics_(metrics),
       clock_(clock),
-      // immediate: with no balancer connected a send fails at once instead of queueing for a
-      // peer that may never come, so the client hears 504 now rather than after the timeout.
-      dealer_(transport::make_socket(context, zmq::socket_type::dealer,
-                                     {.immediate = true, .curve_client = config_.curve})),
+      balancers_(context, config_.balancer_endpoints, config_.curve, clock, config_.health_window),
       loop_(context, clock),
-      id_prefix_(fmt::format("{:016x}", config_.id_prefix.value_or(random_prefix()))),
-      last_pong_(never) {
+      id_prefix_(fmt::format("{:016x}", config_.id_prefix.value_or(random_prefix()))) {
   wakeup_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wakeup_fd_ < 0) throw std::system_error(errno, std::generic_category(), "edge: cannot create an eventfd");
-  dealer_.connect(config_.balancer_endpoint);
-  loop_.add(dealer_, [this] { on_balancer(); });
+  metrics_.configure_balancers(balancers_.endpoints());
+  for (std::size_t index = 0; index < balancers_.size(); ++index) {
+    loop_.add(balancers_.socket(index), [this, index] { on_balancer(index); });
+  }
   loop_.add_fd(wakeup_fd_, [this] { on_wakeup(); });
   loop_.set_timers([this](TimePoint now) { return on_timers(now); });
 }
@@ -102,7 +99,8 @@ void BrokerClient::enqueue(Work work, OnAnswer on_answer) {
 }
 
 void BrokerClient::run() {
-  spdlog::info("edge: balancer at {}, timeout {} ms", config_.balancer_endpoint, config_.timeout.count());
+  spdlog::info("edge: {} balancer(s) at {}, timeout {} ms", balancers_.size(), fmt::join(balancers_.endpoints(), ", "),
+               config_.timeout.count());
   loop_.run();
   std::vector<Submitted> queued;
   {
@@ -116,12 +114,6 @@ void BrokerClient::run() {
   pending_.clear();
   deadlines_.clear();
   retries_.clear();
-}
-
-bool BrokerClient::healthy() const {
-  const auto last = last_pong_.load();
-  if (last == never) return false;
-  return clock_.now() - TimePoint{Duration{last}} < config_.health_window;
 }
 
 void BrokerClient::on_wakeup() {
@@ -177,34 +169,34 @@ void BrokerClient::send_charge(ChargeInput input, OnAnswer on_answer, TimePoint 
 }
 
 void BrokerClient::await(std::string id, Sent request, OnAnswer on_answer, TimePoint deadline, TimePoint now) {
-  const bool sent = std::visit(
-      [&](const auto& message) { return transport::send_message(dealer_, message) == transport::SendResult::sent; },
-      request);
-  if (!sent) {
-    std::size_t suppressed = 0;
-    if (log_limit_.allow(suppressed)) {
-      spdlog::warn("edge: cannot send to the balancer at {}: not connected ({} similar suppressed)",
-                   config_.balancer_endpoint, suppressed);
-    }
+  if (auto* feeder_limit = std::get_if<proto::FeederLimit>(&request)) {
+    return fan_out(std::move(id), std::move(*feeder_limit), std::move(on_answer), deadline, now);
+  }
+  auto order = preference(id, request);
+  const auto candidates = balancers_.candidates(order, std::nullopt, now);
+  const auto sent_to = send_first(id, request, candidates);
+  if (!sent_to) {
     answer(on_answer, BrokerFailure::unreachable);
     return;
   }
+  if (*sent_to != candidates.front()) metrics_.failover();  // its balancer's pipe is gone
   deadlines_.emplace(deadline, id);
   if (config_.retry) retries_.emplace(now + (deadline - now) / 2, id);
   std::vector<OnAnswer> waiters;
   waiters.push_back(std::move(on_answer));
-  pending_.emplace(std::move(id), Pending{std::move(waiters), deadline, std::move(request), {}});
+  pending_.emplace(std::move(id), Pending{std::move(waiters), deadline, std::move(request), std::move(order), *sent_to,
+                                          {}, {}});
 }
 
-void BrokerClient::on_balancer() {
+void BrokerClient::on_balancer(std::size_t index) {
   for (int i = 0; i < batch; ++i) {
-    auto inbound = transport::receive_message(dealer_, false);
+    auto inbound = transport::receive_message(balancers_.socket(index), false);
     if (!inbound) return;
     if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
       drop(proto::reason_label(*error));
       continue;
     }
-    on_message(std::get<proto::Message>(inbound->message));
+    on_message(index, std::get<proto::Message>(inbound->message));
   }
 }
 
@@ -213,29 +205,39 @@ std::optional<TimePoint> BrokerClient::on_timers(TimePoint now) {
     const auto found = pending_.find(deadlines_.begin()->second);
     deadlines_.erase(deadlines_.begin());
     if (found == pending_.end()) continue;
+    std::string id = found->first;
     Pending pending = std::move(found->second);
     pending_.erase(found);
-    answer_all(pending, BrokerFailure::timeout);
+    if (std::holds_alternative<proto::FeederLimit>(pending.request)) {
+      feeder_limit_deadline(id, pending);
+    } else {
+      answer_all(pending, BrokerFailure::timeout);
+    }
   }
   while (!retries_.empty() && retries_.begin()->first <= now) {
     const auto found = pending_.find(retries_.begin()->second);
     retries_.erase(retries_.begin());
     if (found == pending_.end()) continue;  // answered meanwhile
-    const bool sent = std::visit(
-        [&](const auto& message) { return transport::send_message(dealer_, message) == transport::SendResult::sent; },
-        found->second.request);
-    if (sent) metrics_.retried();
+    if (std::holds_alternative<proto::FeederLimit>(found->second.request)) {
+      resend_feeder_limit(found->second);
+    } else {
+      resend(found, now, "no answer after half the timeout", true);
+    }
   }
-  if (now >= next_ping_) {
-    // A failed send is fine: no pong means unhealthy, which is the truth.
-    transport::send_message(dealer_, proto::Ping{++ping_nonce_});
-    next_ping_ = now + config_.ping_interval;
+  if (now >= next_ping_) ping_balancers(now);
+  // Before publishing: a balancer that fell silent hands its requests on at once.
+  for (const auto& change : balancers_.changes(now)) {
+    if (change.answering) {
+      spdlog::info("edge: balancer at {} answers", balancers_.endpoint(change.index));
+    } else {
+      fail_over_from(change.index, now);
+    }
   }
+  publish_health(now);
   std::optional<TimePoint> next = next_ping_;
-  const bool up = healthy();
-  metrics_.balancer(up, live_substations_.load());
-  // Wake when the health window runs out, so edge_balancer_up turns 0 when /healthz turns 503.
-  if (up) next = std::min(*next, TimePoint{Duration{last_pong_.load()}} + config_.health_window);
+  // Wake when a health window runs out, so edge_balancer_up turns 0 when /healthz turns 503 and
+  // a silent balancer's requests go elsewhere at once.
+  if (const auto expiry = balancers_.next_expiry()) next = std::min(*next, *expiry);
   if (!deadlines_.empty()) next = std::min(*next, deadlines_.begin()->first);
   if (!retries_.empty()) next = std::min(*next, retries_.begin()->first);
   return next;

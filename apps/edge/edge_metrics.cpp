@@ -27,12 +27,12 @@ EdgeMetrics::EdgeMetrics(prometheus::Registry& r)
                      .Add({})),
       balancer_up_(BuildGauge()
                        .Name("edge_balancer_up")
-                       .Help("1 while the balancer answered a ping recently, else 0")
+                       .Help("1 while at least one balancer answered a ping recently, else 0")
                        .Register(r)
                        .Add({})),
       live_substations_(BuildGauge()
                             .Name("edge_balancer_live_substations")
-                            .Help("Live substations, as the balancer's last pong said")
+                            .Help("Live substations, the most any answering balancer's last pong said")
                             .Register(r)
                             .Add({})),
       retries_(BuildCounter()
@@ -46,6 +46,31 @@ EdgeMetrics::EdgeMetrics(prometheus::Registry& r)
                         .Help("POST /charge requests answered 429 because their client address went past --rate-limit")
                         .Register(r)
                         .Add({})),
+      balancers_configured_(BuildGauge()
+                                .Name("edge_balancers_configured")
+                                .Help("Balancers this edge is configured with (--balancer)")
+                                .Register(r)
+                                .Add({})),
+      balancers_live_(BuildGauge()
+                          .Name("edge_balancers_live")
+                          .Help("Balancers that answered a ping recently")
+                          .Register(r)
+                          .Add({})),
+      failovers_(BuildCounter()
+                     .Name("edge_failovers_total")
+                     .Help("Requests re-sent, with the same request id, to another balancer than the one they were "
+                           "sent to or meant for: a failed send, no answer by half the timeout, or a balancer that "
+                           "stopped answering pings")
+                     .Register(r)
+                     .Add({})),
+      answering_family_(BuildGauge()
+                            .Name("edge_balancer_answering")
+                            .Help("1 while this balancer answered a ping recently, else 0")
+                            .Register(r)),
+      feeder_unanswered_family_(BuildCounter()
+                                    .Name("edge_feeder_limit_unanswered_total")
+                                    .Help("Feeder limits answered at their deadline without this balancer's ack")
+                                    .Register(r)),
       dropped_(BuildCounter()
                    .Name("edge_messages_dropped_total")
                    .Help("Messages from the balancer dropped, by reason")
@@ -53,6 +78,16 @@ EdgeMetrics::EdgeMetrics(prometheus::Registry& r)
                {}, "reason") {
   for (const auto error : proto::all_decode_errors) dropped_.get(proto::reason_label(error));
   for (const auto* reason : node_drop_reasons) dropped_.get(reason);
+}
+
+void EdgeMetrics::configure_balancers(const std::vector<std::string>& endpoints) {
+  balancers_configured_.Set(static_cast<double>(endpoints.size()));
+  answering_.clear();
+  feeder_unanswered_.clear();
+  for (const auto& endpoint : endpoints) {
+    answering_.push_back(&answering_family_.Add({{"balancer", endpoint}}));
+    feeder_unanswered_.push_back(&feeder_unanswered_family_.Add({{"balancer", endpoint}}));
+  }
 }
 
 void EdgeMetrics::answered(std::string_view handler, int code) {

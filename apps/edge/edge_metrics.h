@@ -1,9 +1,11 @@
 #pragma once
 // The edge's metrics, registered once at start in a prometheus-cpp Registry. Names follow
 // docs/http-api.md. The series a request counts are looked up once and cached.
-// Thread-safety: every member is safe from any thread (HTTP threads and the broker thread).
+// Thread-safety: every member is safe from any thread (HTTP threads and the broker thread), but
+// configure_balancers(), which is called once, before any per-balancer member.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -35,6 +37,17 @@ public:
   void charge_seconds(double seconds) { charge_duration_.Observe(seconds); }
   void request_started() { in_flight_.Increment(); }
   void request_finished() { in_flight_.Decrement(); }
+  // Registers the per-balancer series (edge_balancer_answering and
+  // edge_feeder_limit_unanswered_total, by endpoint: a bounded label, the endpoints come from
+  // flags) and edge_balancers_configured. Index i below is endpoints[i].
+  void configure_balancers(const std::vector<std::string>& endpoints);
+  void balancer_answering(std::size_t index, bool answering) { answering_[index]->Set(answering ? 1.0 : 0.0); }
+  void balancers_live(std::size_t answering) { balancers_live_.Set(static_cast<double>(answering)); }
+  // A request re-sent to another balancer than the one it was sent to (or meant for).
+  void failover() { failovers_.Increment(); }
+  // A FeederLimit answered at its deadline without balancer `index`'s ack.
+  void feeder_limit_unanswered(std::size_t index) { feeder_unanswered_[index]->Increment(); }
+  // `up`: at least one balancer answers; `live_substations`: the most any answering one reported.
   void balancer(bool up, std::uint32_t live_substations) {
     balancer_up_.Set(up ? 1.0 : 0.0);
     live_substations_.Set(up ? static_cast<double>(live_substations) : 0.0);
@@ -60,6 +73,13 @@ private:
   prometheus::Gauge& live_substations_;
   prometheus::Counter& retries_;
   prometheus::Counter& rate_limited_;
+  prometheus::Gauge& balancers_configured_;
+  prometheus::Gauge& balancers_live_;
+  prometheus::Counter& failovers_;
+  prometheus::Family<prometheus::Gauge>& answering_family_;
+  prometheus::Family<prometheus::Counter>& feeder_unanswered_family_;
+  std::vector<prometheus::Gauge*> answering_;            // by balancer index
+  std::vector<prometheus::Counter*> feeder_unanswered_;  // by balancer index
   std::mutex mutex_;  // guards the two caches below; held for a short search, never for I/O
   std::vector<Answered> answered_;
   metrics::SeriesCache<prometheus::Counter> dropped_;  // by reason

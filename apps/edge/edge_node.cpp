@@ -97,9 +97,13 @@ void EdgeNode::charge(const http::Request& request, http::Respond respond) {
 }
 
 void EdgeNode::health(const http::Respond& respond) const {
-  const bool up = broker_.healthy();
+  // 200 while at least one balancer answers: the edge can place requests.
+  const std::size_t answering = broker_.answering_balancers();
+  const bool up = answering > 0;
   respond(json_response(up ? 200 : 503, {{"status", up ? "ok" : "unhealthy"},
                                          {"balancer", up ? "up" : "down"},
+                                         {"balancers_answering", answering},
+                                         {"balancers_configured", broker_.configured_balancers()},
                                          {"live_substations", up ? broker_.live_substations() : 0}}));
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "balancer_list.h"
 #include "edge_node.h"
 #include "grid/metrics/exposition.h"
 #include "grid/metrics/process_collector.h"
@@ -25,8 +26,17 @@ int main(int argc, char** argv) {
                "are served on the same --listen address"};
   grid::app::add_host_port_flag(app, "--listen", listen,
                                 "Where to serve HTTP (HOST:PORT): the API, GET /healthz and GET /metrics");
-  grid::app::add_endpoint_flag(app, "--balancer", config.broker.balancer_endpoint,
-                               "The balancer's frontend (this edge's DEALER connects to it)");
+  app.add_option("--balancer", config.broker.balancer_endpoints,
+                 "A balancer's frontend (ZeroMQ endpoint); repeat the flag or give a comma-separated list for several "
+                 "balancers, at least one, none twice. The edge connects a DEALER to each and uses all at once: a "
+                 "charge goes to the balancer its request id hashes to (rendezvous hashing, so the same "
+                 "Idempotency-Key reaches the same balancer from any edge with the same list), other queries in "
+                 "turn, a feeder limit to every balancer; a request fails over to the next balancer when its own "
+                 "stops answering. All balancers of a grid share one CurveZMQ server key pair: one --balancer-key serves them all")
+      ->delimiter(',')
+      ->check(CLI::Validator([](std::string& endpoint) { return grid::edge::balancer_endpoint_error(endpoint); },
+                             "ENDPOINT"))
+      ->capture_default_str();
   grid::app::add_milliseconds_flag(app, "--timeout-ms", config.broker.timeout,
                                    "How long a request (a charge, a session, the substation list, a limit) may wait "
                                    "for the balancer before it is answered 504, in milliseconds",
@@ -64,6 +74,12 @@ int main(int argc, char** argv) {
   cert_flag->needs(key_flag);
   key_flag->needs(cert_flag);
   grid::app::add_log_level_flag(app, log_level);
+  // Duplicates need the whole list: checked once every flag is parsed, as a parse error.
+  app.final_callback([&] {
+    if (auto error = grid::edge::balancer_list_error(config.broker.balancer_endpoints); !error.empty()) {
+      throw CLI::ValidationError("--balancer", error);
+    }
+  });
   CLI11_PARSE(app, argc, argv);
   if (!tls_cert.empty()) config.tls = grid::http::TlsFiles{tls_cert, tls_key};
   if (burst->count() == 0) config.rate_limit.burst = std::max(1.0, 2 * config.rate_limit.per_second);

@@ -5,6 +5,12 @@
 // out the substation falls back to min(fallback, last grant) and stays there until a fresh grant:
 // stale data never raises power. A substation that says it hangs on a feeder and has never been
 // granted draws at most its fallback (0 by default: nothing until the balancer speaks).
+// Several balancers (issue 16): the lowest balancer boot leads. A grant from another boot than the
+// one held is taken only when none is held, the held lease ran out, or its boot is LOWER; a
+// higher boot's grant is refused (other_balancer). Taking a lower boot's grant while the higher
+// one's lease still runs keeps that grant as a cap (min) until its lease runs out, renewed and
+// lowered by the higher boot's refused grants: the old leader counts this substation at that
+// grant until it stands down, so the two divisions never add up past a feeder's limit.
 // No clock of its own: the station passes the time in.
 // Thread-safety: none; the substation node's thread owns it (through the Station).
 
@@ -26,7 +32,8 @@ struct FeederSettings {
 
 enum class GrantVerdict {
   accepted,
-  stale,  // older than the grant held from the same balancer boot
+  stale,           // older than the grant held from the same balancer boot
+  other_balancer,  // from a higher balancer boot while a lower one's lease runs: not applied
 };
 
 class FeederLease {
@@ -34,17 +41,23 @@ public:
   explicit FeederLease(FeederSettings settings);
 
   // A grant for this substation (the node checks the id). Accepted unless older than the grant
-  // held from the same balancer boot; a grant from another boot is always taken.
+  // held from the same balancer boot (stale), or from a higher balancer boot than the fresh grant
+  // held (other_balancer).
   GrantVerdict accept(const proto::FeederGrant& grant, TimePoint now);
   // Brings the lease up to `now`: true when it ran out at this call (fallback entered).
   bool expire(TimePoint now);
 
   // The feeder limit in force: the grant, the fallback, or none (no feeder said and no grant).
   std::optional<power::Watts> limit_w() const;
-  // When the grant in force runs out; none while in fallback or without a grant.
-  std::optional<TimePoint> expires_at() const { return fresh_ ? std::optional(expires_at_) : std::nullopt; }
+  // The next lease event: the grant in force runs out, or the cap kept from the balancer it was
+  // taken over from does; none while in fallback without a cap.
+  std::optional<TimePoint> expires_at() const;
   bool in_fallback() const;
   std::uint64_t grant_seq() const { return held_ ? held_->seq : 0; }
+  // The balancer boot whose grant is held (in force, or fallen back from); 0: none.
+  std::uint64_t grant_boot() const { return held_ ? held_->balancer_boot : 0; }
+  // The cap kept from the higher boot this substation was taken over from, while it runs.
+  std::optional<power::Watts> takeover_cap_w() const { return cap_ ? std::optional(cap_->w) : std::nullopt; }
   // What a restart keeps (the grant itself is not kept): the fallback that holds if the link is
   // lost now; none when no grant was ever held.
   std::optional<power::Watts> lost_link_w() const {
@@ -57,12 +70,21 @@ public:
 
 private:
   power::Watts fallback_w() const;
+  TimePoint lease_end(const proto::FeederGrant& grant, TimePoint now) const;
+
+  // The grant of the balancer this substation was taken over from, while that one may still count on it.
+  struct Cap {
+    std::uint64_t boot = 0;
+    power::Watts w = 0;
+    TimePoint expires_at{};
+  };
 
   FeederSettings settings_;
   std::optional<proto::FeederGrant> held_;  // the last grant accepted, kept through a fallback
   bool fresh_ = false;                      // held_ is within its lease
   TimePoint expires_at_{};
   std::optional<power::Watts> resumed_fallback_w_;  // resume_in_fallback's, until a grant is held
+  std::optional<Cap> cap_;
 };
 
 }  // namespace grid::substation

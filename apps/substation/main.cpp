@@ -30,11 +30,13 @@ int main(int argc, char** argv) {
   app.add_option("--capacity-kw", station.capacity_kw, "Power this substation can supply, in kW")
       ->required()
       ->check(grid::app::finite_range(grid::power::min_session_kw, grid::proto::limits::max_capacity_kw));
-  grid::app::add_endpoint_flag(app, "--balancer", config.balancer_endpoint,
-                               "The balancer's backend (this substation's DEALER connects to it)")
+  grid::app::add_endpoints_flag(app, "--balancer", config.balancer_endpoints,
+                                "Every balancer's backend: one DEALER connects to each, and each answer goes back "
+                                "to the balancer that asked")
       ->required();
-  grid::app::add_endpoint_flag(app, "--heartbeats", config.heartbeats_endpoint,
-                               "The balancer's heartbeat endpoint (this substation's PUB connects to it)")
+  grid::app::add_endpoints_flag(app, "--heartbeats", config.heartbeats_endpoints,
+                                "Every balancer's heartbeat endpoint: the PUB connects to all of them, so each "
+                                "balancer hears every heartbeat and every new admission")
       ->required();
   app.add_option("--allocation", config.allocation,
                  "How the limit is shared among the sessions: llf (least laxity first), edf (earliest departure "

@@ -117,7 +117,8 @@ void Station::set_limit(double limit_kw, double duration_s, TimePoint now, Progr
 GrantVerdict Station::grant(const proto::FeederGrant& grant, TimePoint now, Progress& progress) {
   settle(now, progress);
   const GrantVerdict verdict = feeder_.accept(grant, now);
-  if (verdict == GrantVerdict::accepted) reallocate(now, progress);
+  // A refused grant from the balancer this one took over from may lower the cap it left.
+  if (verdict != GrantVerdict::stale) reallocate(now, progress);
   return verdict;
 }
 

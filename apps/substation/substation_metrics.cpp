@@ -105,6 +105,11 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                         .Register(r)
                         .Add(labels)),
       heartbeats(BuildCounter().Name("substation_heartbeats_sent_total").Help("Heartbeats published").Register(r).Add(labels)),
+      announced(BuildCounter()
+                    .Name("substation_admissions_announced_total")
+                    .Help("New admissions announced to every balancer on the heartbeat socket (Admitted)")
+                    .Register(r)
+                    .Add(labels)),
       cancelled(BuildCounter()
                     .Name("substation_sessions_cancelled_total")
                     .Help("Sessions ended early because the balancer had placed their request elsewhere")
@@ -135,6 +140,12 @@ SubstationMetrics::SubstationMetrics(prometheus::Registry& r, const std::string&
                  .Help("Feeder grants accepted (a stale one is dropped instead)")
                  .Register(r)
                  .Add(labels)),
+      grants_refused(BuildCounter()
+                         .Name("substation_grants_refused_total")
+                         .Help("Feeder grants refused because a lower balancer boot's grant is in force (its follower "
+                               "has not stood down yet)")
+                         .Register(r)
+                         .Add(labels)),
       state_commits(BuildCounter()
                         .Name("substation_state_commits_total")
                         .Help("Transactions committed to the --state file (each before the answer it guards)")

@@ -55,12 +55,14 @@ struct SubstationMetrics {
   prometheus::Counter& switches;
   prometheus::Counter& limit_changes;
   prometheus::Counter& heartbeats;
+  prometheus::Counter& announced;  // Admitted messages published
   prometheus::Counter& cancelled;
   metrics::SeriesCache<prometheus::Counter> dropped;  // by reason
   prometheus::Gauge& granted_kw;
   prometheus::Gauge& in_fallback;
   prometheus::Counter& fallbacks;
   prometheus::Counter& grants;
+  prometheus::Counter& grants_refused;  // from a higher balancer boot while a lower one's lease runs
   prometheus::Counter& state_commits;  // --state: transactions committed
   prometheus::Histogram& state_commit_seconds;
 };

@@ -30,19 +30,25 @@ SubstationNode::SubstationNode(zmq::context_t& context, SubstationConfig config,
       allocation_(allocation::make_policy(config_.allocation)),
       station_(resolved(config_, boot_), *allocation_, open_store(),
                {.wall_offset = [&clock] { return wall_offset(clock); }}),
-      jobs_(transport::make_socket(context, zmq::socket_type::dealer,
-                                   {.routing_id = config_.station.id, .curve_client = config_.curve})),
       heartbeats_(transport::make_socket(context, zmq::socket_type::pub, {.curve_client = config_.curve})),
       loop_(context, clock),
       next_heartbeat_(clock.now()),
       next_control_(clock.now() + config_.control_interval),
       metrics_(std::make_unique<SubstationMetrics>(registry, config_.station.id)) {
-  jobs_.connect(config_.balancer_endpoint);
-  heartbeats_.connect(config_.heartbeats_endpoint);
+  if (config_.balancer_endpoints.empty() || config_.heartbeats_endpoints.empty()) {
+    throw std::invalid_argument("a substation needs at least one balancer and one heartbeats endpoint");
+  }
+  jobs_.reserve(config_.balancer_endpoints.size());  // the poll loop keeps references to them
+  for (const auto& endpoint : config_.balancer_endpoints) {
+    jobs_.push_back(transport::make_socket(context, zmq::socket_type::dealer,
+                                           {.routing_id = config_.station.id, .curve_client = config_.curve}));
+    jobs_.back().connect(endpoint);
+  }
+  for (const auto& endpoint : config_.heartbeats_endpoints) heartbeats_.connect(endpoint);
   restore();
   metrics_->capacity_kw.Set(station().capacity_kw());
   account({});
-  loop_.add(jobs_, [this] { on_job_socket(); });
+  for (auto& balancer : jobs_) loop_.add(balancer, [this, &balancer] { on_job_socket(balancer); });
   loop_.set_timers([this](TimePoint now) { return on_timers(now); });
 }
 
@@ -83,16 +89,18 @@ void SubstationNode::restore() {
 
 void SubstationNode::run() {
   spdlog::info("substation '{}' up: capacity {} kW, allocation {}, jobs from {}, heartbeats to {} every {} ms",
-               station().id(), station().capacity_kw(), allocation_->name(), config_.balancer_endpoint,
-               config_.heartbeats_endpoint, config_.heartbeat_interval.count());
+               station().id(), station().capacity_kw(), allocation_->name(),
+               fmt::join(config_.balancer_endpoints, ", "), fmt::join(config_.heartbeats_endpoints, ", "),
+               config_.heartbeat_interval.count());
   loop_.run();
   spdlog::info("substation '{}' stopped with {} active sessions", station().id(), station().active_sessions());
 }
 
-void SubstationNode::on_job_socket() {
-  // Bounded batch: timers (heartbeats, the control tick) still run under a flood of jobs.
+void SubstationNode::on_job_socket(zmq::socket_t& balancer) {
+  // Bounded batch: timers (heartbeats, the control tick) and the other balancers still run under a
+  // flood of jobs from one.
   for (int i = 0; i < 256; ++i) {
-    auto inbound = transport::receive_message(jobs_, false);
+    auto inbound = transport::receive_message(balancer, false);
     if (!inbound) return;
     if (const auto* error = std::get_if<proto::DecodeError>(&inbound->message)) {
       drop(proto::reason_label(*error));
@@ -100,15 +108,15 @@ void SubstationNode::on_job_socket() {
     }
     const auto& message = std::get<proto::Message>(inbound->message);
     if (const auto* job = std::get_if<proto::ChargeJob>(&message)) {
-      handle_job(*job);
+      handle_job(balancer, *job);
     } else if (const auto* query = std::get_if<proto::SessionQuery>(&message)) {
-      handle_query(*query);
+      handle_query(balancer, *query);
     } else if (const auto* limit = std::get_if<proto::SetLimit>(&message)) {
-      handle_limit(*limit);
+      handle_limit(balancer, *limit);
     } else if (const auto* grant = std::get_if<proto::FeederGrant>(&message)) {
       handle_grant(*grant);
     } else if (const auto* index_query = std::get_if<proto::IndexQuery>(&message)) {
-      reply(admission_pages_.page(*index_query, [this] { return station_.station().admissions(); }));
+      reply(balancer, admission_pages_.page(*index_query, [this] { return station_.station().admissions(); }));
     } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
       Progress progress;
       if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id, clock_.now(), progress)) {
@@ -123,7 +131,7 @@ void SubstationNode::on_job_socket() {
   }
 }
 
-void SubstationNode::handle_job(const proto::ChargeJob& job) {
+void SubstationNode::handle_job(zmq::socket_t& balancer, const proto::ChargeJob& job) {
   Progress progress;
   const auto admission = station_.admit(job, clock_.now(), progress);
   if (admission.repeated) {
@@ -150,22 +158,30 @@ void SubstationNode::handle_job(const proto::ChargeJob& job) {
                           boot_};
   result.power_kw = power::to_kw(admission.power_w);
   result.min_power_kw = power::to_kw(admission.min_w);
-  reply(result);
+  result.repeated = admission.repeated;
+  if (admission.accepted && !admission.repeated) {
+    // Committed already (DurableStation); every balancer hears of it before the one that asked
+    // is answered, so a retry through another balancer finds this session.
+    transport::send_message(heartbeats_,
+                            proto::Admitted{station().id(), job.request_id, admission.session_id, job.placed_by});
+    metrics_->announced.Increment();
+  }
+  reply(balancer, result);
 }
 
-void SubstationNode::handle_query(const proto::SessionQuery& query) {
+void SubstationNode::handle_query(zmq::socket_t& balancer, const proto::SessionQuery& query) {
   Progress progress;
   auto state = station_.query(query.session_id, query.stop, clock_.now(), progress);
   account(progress);
   if (!state) state = proto::SessionState{.found = false, .session_id = query.session_id};
   state->request_id = query.request_id;
   state->substation_id = station().id();
-  reply(*state);
+  reply(balancer, *state);
 }
 
-void SubstationNode::handle_limit(const proto::SetLimit& limit) {
+void SubstationNode::handle_limit(zmq::socket_t& balancer, const proto::SetLimit& limit) {
   if (limit.substation_id != station().id()) {
-    reply(proto::LimitAck{.request_id = limit.request_id, .substation_id = station().id(), .applied = false,
+    reply(balancer, proto::LimitAck{.request_id = limit.request_id, .substation_id = station().id(), .applied = false,
                           .limit_kw = station().limit_kw(), .capacity_kw = station().capacity_kw(),
                           .reason = "this is substation '" + station().id() + "'"});
     return;
@@ -178,7 +194,7 @@ void SubstationNode::handle_limit(const proto::SetLimit& limit) {
   spdlog::info("limit {}: effective limit now {} kW (capacity {} kW){}",
                limit.limit_kw > 0 ? "set" : "cleared", station().limit_kw(), station().capacity_kw(),
                limit.duration_s > 0 ? fmt::format(" for {} s of grid time", limit.duration_s) : "");
-  reply(proto::LimitAck{.request_id = limit.request_id, .substation_id = station().id(), .applied = true,
+  reply(balancer, proto::LimitAck{.request_id = limit.request_id, .substation_id = station().id(), .applied = true,
                         .limit_kw = station().limit_kw(), .capacity_kw = station().capacity_kw(),
                         .expires_in_s = station().limit_expires_in_s(now).value_or(0)});
   // The balancer hears of the new limit at once, not at the next beat.
@@ -192,10 +208,11 @@ void SubstationNode::handle_grant(const proto::FeederGrant& grant) {
   }
   const auto before = station().feeder().limit_w();
   Progress progress;
-  if (station_.grant(grant, clock_.now(), progress) == GrantVerdict::stale) {
-    drop("stale_grant");
-  } else {
-    metrics_->grants.Increment();
+  switch (station_.grant(grant, clock_.now(), progress)) {
+    case GrantVerdict::accepted: metrics_->grants.Increment(); break;
+    case GrantVerdict::stale: drop("stale_grant"); break;
+    // A follower that has not stood down yet: expected while leadership moves, so counted, not logged.
+    case GrantVerdict::other_balancer: metrics_->grants_refused.Increment(); break;
   }
   account(progress);
   feeder_changed(before, progress);
@@ -222,8 +239,8 @@ void SubstationNode::feeder_changed(std::optional<power::Watts> before, const Pr
   publish_heartbeat();
 }
 
-void SubstationNode::reply(const proto::Message& message) {
-  if (transport::send_message(jobs_, message) != transport::SendResult::sent) drop("reply_would_block");
+void SubstationNode::reply(zmq::socket_t& balancer, const proto::Message& message) {
+  if (transport::send_message(balancer, message) != transport::SendResult::sent) drop("reply_would_block");
 }
 
 std::optional<TimePoint> SubstationNode::on_timers(TimePoint now) {

@@ -1,9 +1,13 @@
 #pragma once
-// grid-substation: owns a Station, takes charge jobs, session queries and limits from the balancer
-// over a DEALER, re-allocates power on every event and every control tick, and publishes a
-// heartbeat with its full state every interval over PUB. Both sockets connect, so the substation
-// finds a restarted balancer by itself. Feeder grants come over the same DEALER; the heartbeat
-// reports the feeder limit in force, the grant applied and whether it is in fallback.
+// grid-substation: owns a Station, takes charge jobs, session queries and limits from every
+// balancer over one DEALER per balancer, re-allocates power on every event and every control tick,
+// and publishes a heartbeat with its full state every interval over one PUB connected to every
+// balancer. Each answer goes back on the DEALER its question came in on: one DEALER connected to
+// several balancers would deal its replies round robin to all of them. Every new admission is
+// announced on the PUB (Admitted) before it is answered, so every balancer learns who holds the
+// request. All sockets connect, so the substation finds a restarted balancer by itself. Feeder
+// grants come over the DEALERs; the heartbeat reports the feeder limit in force, the grant applied
+// and whether it is in fallback.
 // With --state its sessions survive a crash: every step is committed before it is answered
 // (durable_station.h), and a restart restores them before the first heartbeat.
 // Thread-safety: run() on one thread; stop() from any thread.
@@ -12,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <prometheus/registry.h>
 #include <zmq.hpp>
@@ -31,8 +36,8 @@ struct SubstationMetrics;
 struct SubstationConfig {
   StationSettings station{};  // id, capacity, time scale, minimums, memories (boot: chosen at start)
   std::string allocation = std::string(allocation::default_policy);
-  std::string balancer_endpoint;    // the balancer's backend ROUTER
-  std::string heartbeats_endpoint;  // the balancer's heartbeat SUB
+  std::vector<std::string> balancer_endpoints;    // every balancer's backend ROUTER (one DEALER each)
+  std::vector<std::string> heartbeats_endpoints;  // every balancer's heartbeat SUB (one PUB to all)
   // CurveZMQ keys for both sockets (the balancer binds the id to this key); empty: unauthenticated.
   std::optional<transport::CurveClient> curve;
   std::chrono::milliseconds heartbeat_interval{250};
@@ -54,14 +59,14 @@ public:
   void stop() { loop_.stop(); }
 
 private:
-  void on_job_socket();
+  void on_job_socket(zmq::socket_t& balancer);
   std::optional<TimePoint> on_timers(TimePoint now);
   void publish_heartbeat();
-  void handle_job(const proto::ChargeJob& job);
-  void handle_query(const proto::SessionQuery& query);
-  void handle_limit(const proto::SetLimit& limit);
+  void handle_job(zmq::socket_t& balancer, const proto::ChargeJob& job);
+  void handle_query(zmq::socket_t& balancer, const proto::SessionQuery& query);
+  void handle_limit(zmq::socket_t& balancer, const proto::SetLimit& limit);
   void handle_grant(const proto::FeederGrant& grant);
-  void reply(const proto::Message& message);
+  void reply(zmq::socket_t& balancer, const proto::Message& message);
   void drop(std::string_view reason);
   // Counts what the station's step did and shows its totals: after every event.
   void account(const Progress& progress);
@@ -79,7 +84,7 @@ private:
   std::unique_ptr<allocation::AllocationPolicy> allocation_;
   DurableStation station_;
   AdmissionPages admission_pages_;  // a (re)connected balancer reading which requests we hold
-  zmq::socket_t jobs_;
+  std::vector<zmq::socket_t> jobs_;  // one DEALER per balancer, in --balancer order
   zmq::socket_t heartbeats_;
   transport::PollLoop loop_;
   std::uint64_t seq_ = 0;  // of the last heartbeat published

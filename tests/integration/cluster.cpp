@@ -12,12 +12,14 @@
 
 namespace grid::test {
 
-Cluster::Cluster(ClusterOptions options)
-    : options_(std::move(options)),
-      frontend_port_(free_port()),
-      backend_port_(free_port()),
-      heartbeats_port_(free_port()),
-      balancer_metrics_port_(free_port()) {
+namespace {
+const std::string loopback = "tcp://127.0.0.1:";
+}
+
+Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
+  for (int i = 0; i < options_.balancers; ++i) {
+    balancers_.push_back({free_port(), free_port(), free_port(), free_port(), nullptr});
+  }
   if (options_.durable) state_ = std::make_unique<TempDirectory>();
   if (!options_.curve) return;
   keys_ = std::make_unique<TempDirectory>();
@@ -43,7 +45,12 @@ void Cluster::allow_key(const std::string& name, bool substation, const std::str
   const std::string target = allow_dir(substation) + "/" + file_name + ".key";
   if (std::filesystem::exists(target)) return;
   std::filesystem::copy_file(curve_key(name) + ".key", target);
-  if (balancer_ && balancer_->running()) reload_allow_lists();
+  for (const auto& b : balancers_) {
+    if (b.process && b.process->running()) {
+      reload_allow_lists();
+      break;
+    }
+  }
 }
 
 std::string Cluster::allow_dir(bool substation) const {
@@ -51,26 +58,55 @@ std::string Cluster::allow_dir(bool substation) const {
 }
 
 void Cluster::reload_allow_lists() {
-  const auto reloads = [&] {
-    const auto log = balancer_->log();
-    std::size_t count = 0;
-    for (auto at = log.find("allow lists reloaded"); at != std::string::npos; at = log.find("allow lists reloaded", at + 1)) {
-      ++count;
-    }
-    return count;
-  };
-  const std::size_t before = reloads();
-  ::kill(balancer_->pid(), SIGHUP);
-  if (!wait_until([&] { return reloads() > before; })) throw std::runtime_error("balancer did not reload its keys");
+  for (auto& b : balancers_) {
+    if (!b.process || !b.process->running()) continue;
+    ChildProcess& balancer = *b.process;
+    const auto reloads = [&] {
+      const auto log = balancer.log();
+      std::size_t count = 0;
+      for (auto at = log.find("allow lists reloaded"); at != std::string::npos;
+           at = log.find("allow lists reloaded", at + 1)) {
+        ++count;
+      }
+      return count;
+    };
+    const std::size_t before = reloads();
+    ::kill(balancer.pid(), SIGHUP);
+    if (!wait_until([&] { return reloads() > before; })) throw std::runtime_error("balancer did not reload its keys");
+  }
+}
+
+std::string Cluster::frontend(std::size_t index) const {
+  return loopback + std::to_string(balancers_.at(index).frontend);
+}
+std::string Cluster::backend_endpoint(std::size_t index) const {
+  return loopback + std::to_string(balancers_.at(index).backend);
+}
+std::string Cluster::heartbeats_endpoint(std::size_t index) const {
+  return loopback + std::to_string(balancers_.at(index).heartbeats);
+}
+
+std::string Cluster::all_of(int BalancerPorts::*port) const {
+  std::string list;
+  for (const auto& b : balancers_) list += (list.empty() ? "" : ",") + loopback + std::to_string(b.*port);
+  return list;
 }
 
 void Cluster::start_balancer() {
-  const std::string loopback = "tcp://127.0.0.1:";
+  for (std::size_t i = 0; i < balancers_.size(); ++i) {
+    if (!balancers_[i].process || !balancers_[i].process->running()) start_balancer(i);
+  }
+}
+
+void Cluster::kill_balancer(std::size_t index) { balancers_.at(index).process->kill_hard(); }
+
+void Cluster::start_balancer(std::size_t index) {
+  BalancerPorts& b = balancers_.at(index);
   std::vector<std::string> argv{GRID_BALANCER_BIN,
-                                "--frontend", loopback + std::to_string(frontend_port_),
-                                "--backend", loopback + std::to_string(backend_port_),
-                                "--heartbeats", loopback + std::to_string(heartbeats_port_),
-                                "--metrics", "127.0.0.1:" + std::to_string(balancer_metrics_port_),
+                                "--frontend", loopback + std::to_string(b.frontend),
+                                "--backend", loopback + std::to_string(b.backend),
+                                "--heartbeats", loopback + std::to_string(b.heartbeats),
+                                "--metrics", "127.0.0.1:" + std::to_string(b.metrics_port),
                                 "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
                                 "--liveness", std::to_string(options_.liveness),
                                 "--dispatch-timeout-ms", std::to_string(options_.dispatch_timeout_ms),
@@ -80,16 +116,16 @@ void Cluster::start_balancer() {
                              *keys_ / "allow-substations", "--curve-allow-clients", *keys_ / "allow-clients"});
   }
   argv.insert(argv.end(), options_.balancer_extra.begin(), options_.balancer_extra.end());
-  balancer_ = std::make_unique<ChildProcess>("balancer", argv);
-  if (!wait_for_port(balancer_metrics_port_)) throw std::runtime_error("balancer did not start:\n" + balancer_->log());
+  const std::string name = balancers_.size() == 1 ? "balancer" : "balancer " + std::to_string(index);
+  b.process = std::make_unique<ChildProcess>(name, argv);
+  if (!wait_for_port(b.metrics_port)) throw std::runtime_error(name + " did not start:\n" + b.process->log());
 }
 
 void Cluster::add_substation(const std::string& id, double capacity_kw, const SubstationKey& key) {
   const int metrics_port = free_port();
-  const std::string loopback = "tcp://127.0.0.1:";
   std::vector<std::string> argv{GRID_SUBSTATION_BIN, "--id", id, "--capacity-kw", std::to_string(capacity_kw),
-                                "--balancer", loopback + std::to_string(backend_port_),
-                                "--heartbeats", loopback + std::to_string(heartbeats_port_),
+                                "--balancer", all_of(&BalancerPorts::backend),
+                                "--heartbeats", all_of(&BalancerPorts::heartbeats),
                                 "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
                                 "--time-scale", std::to_string(options_.time_scale),
                                 "--metrics", "127.0.0.1:" + std::to_string(metrics_port)};
@@ -138,12 +174,12 @@ int Cluster::start_edge(std::vector<std::string> extra) {
 #ifdef GRID_EDGE_BIN
   edge_port_ = free_port();
   std::vector<std::string> argv{GRID_EDGE_BIN, "--listen", "127.0.0.1:" + std::to_string(edge_port_), "--balancer",
-                                frontend()};
+                                all_of(&BalancerPorts::frontend)};
   const auto curve = curve_client_flags("edge");
   argv.insert(argv.end(), curve.begin(), curve.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
-  edge_ = std::make_unique<ChildProcess>("edge", argv);
-  if (!wait_for_port(edge_port_)) throw std::runtime_error("edge did not start:\n" + edge_->log());
+  edges_.push_back(std::make_unique<ChildProcess>(edges_.empty() ? "edge" : "edge " + std::to_string(edges_.size()), argv));
+  if (!wait_for_port(edge_port_)) throw std::runtime_error("edge did not start:\n" + edges_.back()->log());
   return edge_port_;
 #else
   (void)extra;
@@ -166,8 +202,10 @@ bool Cluster::none_overloaded() {
 
 std::string Cluster::logs() const {
   std::string text;
-  if (balancer_) text += "--- balancer\n" + balancer_->log();
-  if (edge_) text += "--- edge\n" + edge_->log();
+  for (std::size_t i = 0; i < balancers_.size(); ++i) {
+    if (balancers_[i].process) text += "--- balancer " + std::to_string(i) + "\n" + balancers_[i].process->log();
+  }
+  for (const auto& edge : edges_) text += "--- edge\n" + edge->log();
   for (const auto& s : substations_) text += "--- substation " + s.id + "\n" + s.process->log();
   return text;
 }

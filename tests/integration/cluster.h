@@ -1,6 +1,7 @@
 #pragma once
-// A real grid of node processes on loopback for integration tests: the balancer and any number of
-// substations, each on free ports, with helpers to wait for them and to read their metrics.
+// A real grid of node processes on loopback for integration tests: one balancer or several, any
+// number of substations (each connected to every balancer) and edges, each on free ports, with
+// helpers to wait for them and to read their metrics.
 
 #include <map>
 #include <memory>
@@ -35,6 +36,8 @@ struct ClusterOptions {
   // Every substation keeps its books in a state file of its own (--state) in a temporary
   // directory, so a restarted one comes back with its sessions.
   bool durable = false;
+  // Balancers, all active: every substation and every edge is given all of them.
+  int balancers = 1;
 };
 
 // Which key a substation process uses (with ClusterOptions::curve): by default its own, allowed.
@@ -47,7 +50,10 @@ class Cluster {
 public:
   explicit Cluster(ClusterOptions options = {});
 
+  // Starts every balancer that is not running (all of them at first; a killed one again).
   void start_balancer();
+  void start_balancer(std::size_t index);
+  void kill_balancer(std::size_t index);  // SIGKILL
   // With CURVE, a newly allowed key reaches a running balancer by SIGHUP before the process starts.
   void add_substation(const std::string& id, double capacity_kw, const SubstationKey& key = {});
   void kill_substation(const std::string& id);  // SIGKILL
@@ -57,16 +63,17 @@ public:
   std::string state_file(const std::string& id) const;
   // SIGTERM, waits for the exit and forgets the process, so the id can be started again.
   void stop_substation(const std::string& id);
-  // grid-edge on a free port, pointed at this balancer; returns its HTTP port.
+  // grid-edge on a free port, pointed at every balancer; returns its HTTP port. Each call starts
+  // one more edge; edge() is the latest.
   int start_edge(std::vector<std::string> extra = {});
-  ChildProcess& edge() { return *edge_; }
+  ChildProcess& edge() { return *edges_.back(); }
   int edge_port() const { return edge_port_; }
 
-  std::string frontend() const { return "tcp://127.0.0.1:" + std::to_string(frontend_port_); }
-  std::string backend_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(backend_port_); }
-  std::string heartbeats_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(heartbeats_port_); }
-  int balancer_metrics_port() const { return balancer_metrics_port_; }
-  ChildProcess& balancer() { return *balancer_; }
+  std::string frontend(std::size_t index = 0) const;
+  std::string backend_endpoint(std::size_t index = 0) const;
+  std::string heartbeats_endpoint(std::size_t index = 0) const;
+  int balancer_metrics_port(std::size_t index = 0) const { return balancers_.at(index).metrics_port; }
+  ChildProcess& balancer(std::size_t index = 0) { return *balancers_.at(index).process; }
   std::vector<SubstationProcess>& substations() { return substations_; }
   SubstationProcess& substation(const std::string& id);
   const ClusterOptions& options() const { return options_; }
@@ -90,13 +97,19 @@ public:
   std::string logs() const;
 
 private:
+  struct BalancerPorts {
+    int frontend;
+    int backend;
+    int heartbeats;
+    int metrics_port;
+    std::unique_ptr<ChildProcess> process;
+  };
+  // A comma list of one endpoint of every balancer.
+  std::string all_of(int BalancerPorts::*port) const;
+
   ClusterOptions options_;
-  int frontend_port_;
-  int backend_port_;
-  int heartbeats_port_;
-  int balancer_metrics_port_;
-  std::unique_ptr<ChildProcess> balancer_;
-  std::unique_ptr<ChildProcess> edge_;
+  std::vector<BalancerPorts> balancers_;
+  std::vector<std::unique_ptr<ChildProcess>> edges_;
   int edge_port_ = 0;
   std::vector<SubstationProcess> substations_;
   std::unique_ptr<TempDirectory> keys_;

@@ -36,8 +36,8 @@ public:
         context,
         substation::SubstationConfig{
             .station = {.id = id, .capacity_kw = capacity_kw},
-            .balancer_endpoint = jobs_endpoint.empty() ? balancer_.backend_endpoint() : jobs_endpoint,
-            .heartbeats_endpoint = balancer_.heartbeats_endpoint(),
+            .balancer_endpoints = {jobs_endpoint.empty() ? balancer_.backend_endpoint() : jobs_endpoint},
+            .heartbeats_endpoints = {balancer_.heartbeats_endpoint()},
             .heartbeat_interval = std::chrono::milliseconds(50)},
         *registries_.back()));
     auto* node = substations_.back().get();

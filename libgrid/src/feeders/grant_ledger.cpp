@@ -21,6 +21,19 @@ void GrantLedger::reset(const std::string& substation, double own_limit_kw) {
   states_[substation] = State{{Held{0, limit, limit}}, {}, false};
 }
 
+void GrantLedger::hold_foreign(const std::string& substation, double kw) {
+  const auto found = states_.find(substation);
+  if (found == states_.end()) return;
+  auto& held = found->second.held;
+  // Seq 0 is no grant of ours: kept oldest, so the first of ours confirmed forgets it.
+  const Held foreign{0, watts(kw), watts(kw)};
+  if (!held.empty() && held.front().seq == 0) {
+    held.front() = foreign;
+  } else {
+    held.insert(held.begin(), foreign);
+  }
+}
+
 bool GrantLedger::lapsed(const State& state, TimePoint now) const {
   return state.granted && now >= state.last_sent + settings_.lease + settings_.margin;
 }

@@ -22,7 +22,7 @@ template <Is<Heartbeat> M>
 auto fields(M& m) {
   return std::tie(m.substation_id, m.boot, m.seq, m.capacity_kw, m.load_kw, m.active_sessions, m.limit_kw, m.min_kw,
                   m.demand_kw, m.energy_wanted_kwh, m.due_kw, m.paused_sessions, m.feeder_id, m.granted_kw,
-                  m.grant_seq, m.in_fallback);
+                  m.grant_seq, m.in_fallback, m.grant_boot);
 }
 template <Is<ChargeRequest> M>
 auto fields(M& m) {
@@ -41,7 +41,7 @@ auto fields(M& m) {
 template <Is<JobResult> M>
 auto fields(M& m) {
   return std::tie(m.job_id, m.request_id, m.accepted, m.session_id, m.reason, m.load_kw, m.active_sessions,
-                  m.after_seq, m.boot, m.power_kw, m.min_power_kw);
+                  m.after_seq, m.boot, m.power_kw, m.min_power_kw, m.repeated);
 }
 template <Is<Ping> M>
 auto fields(M& m) { return std::tie(m.nonce); }

@@ -44,7 +44,7 @@ struct Fixture {
   FeederController feeders{feeders::Topology::parse(R"({"feeders": [
       {"id": "f", "limit_kw": 120, "substations": ["s1", "s2"]}]})"),
                            {.heartbeat_interval = 250ms, .lease = std::nullopt, .time_scale = 1, .balancer_boot = 9,
-                            .first_seq = 100},
+                            .first_seq = 100, .listen_first = Duration::zero()},
                            feeder_metrics, grants};
   GridView view{{.heartbeat_interval = 250ms, .liveness = 3}, metrics};
   Fixture() { view.attach_feeders(feeders); }

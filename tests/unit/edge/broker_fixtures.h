@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -36,6 +37,10 @@ public:
     return found->second;
   }
   bool has(const std::string& vehicle) { return get(vehicle).has_value(); }
+  std::size_t count(const std::string& vehicle) {
+    std::lock_guard lock(mutex_);
+    return answers_.count(vehicle);
+  }
   std::size_t size() {
     std::lock_guard lock(mutex_);
     return answers_.size();
@@ -106,12 +111,52 @@ struct FakeBalancer {
     return true;
   }
 
+  // Reads what has come without waiting: pings answered (while `pong`), the rest kept in `inbox`
+  // with its sender, so one test thread can play several balancers.
+  void pump() {
+    while (auto inbound = transport::receive_message(router, true)) {
+      if (!std::holds_alternative<proto::Message>(inbound->message)) continue;
+      auto& message = std::get<proto::Message>(inbound->message);
+      if (const auto* ping = std::get_if<proto::Ping>(&message)) {
+        if (pong) transport::send_message(router, proto::Pong{ping->nonce, live}, inbound->routing_id);
+        continue;
+      }
+      inbox.emplace_back(inbound->routing_id, std::move(message));
+    }
+  }
+  // The requests of kind `Message` in the inbox, with their senders, taken out of it.
+  template <typename Message>
+  std::vector<std::pair<std::string, Message>> take() {
+    std::vector<std::pair<std::string, Message>> taken;
+    for (auto at = inbox.begin(); at != inbox.end();) {
+      if (auto* typed = std::get_if<Message>(&at->second)) {
+        taken.emplace_back(at->first, *typed);
+        at = inbox.erase(at);
+      } else {
+        ++at;
+      }
+    }
+    return taken;
+  }
+
   zmq::socket_t router;
   std::string endpoint;
   std::string client;
   bool pong = true;
   std::uint32_t live = 3;
+  std::deque<std::pair<std::string, proto::Message>> inbox;
 };
+
+// Plays every balancer in `balancers` (pump()) until `done` holds or the limit runs out.
+inline bool serve_all(const std::vector<FakeBalancer*>& balancers, const std::function<bool()>& done,
+                      std::chrono::milliseconds limit = 5s) {
+  return test::wait_until(
+      [&] {
+        for (auto* balancer : balancers) balancer->pump();
+        return done();
+      },
+      limit, 2ms);
+}
 
 // The broker thread, stopped and joined on destruction.
 struct RunningBroker {
@@ -133,7 +178,7 @@ struct RunningBroker {
 };
 
 inline BrokerConfig config_for(const std::string& endpoint, std::chrono::milliseconds timeout = 2s) {
-  return {.balancer_endpoint = endpoint, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms,
+  return {.balancer_endpoints = {endpoint}, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms,
           .id_prefix = 0xabcdef};
 }
 

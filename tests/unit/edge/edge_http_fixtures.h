@@ -31,7 +31,7 @@ struct Edge {
     config.listen_port = 0;
     config.http_threads = 2;
     config.max_in_flight = max_in_flight;
-    config.broker = {.balancer_endpoint = balancer, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms};
+    config.broker = {.balancer_endpoints = {balancer}, .timeout = timeout, .ping_interval = 50ms, .health_window = 300ms};
     config.operators = std::move(operators);
     config.rate_limit = rate_limit;
     node = std::make_unique<EdgeNode>(context, config, registry);

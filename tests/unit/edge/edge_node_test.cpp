@@ -119,6 +119,8 @@ TEST_CASE("routes: 404 elsewhere, 405 with Allow for the wrong method, metrics a
     return after && after->status == 200;
   }));
   CHECK(body_of(after)["live_substations"] == 3);
+  CHECK(body_of(after)["balancers_answering"] == 1);
+  CHECK(body_of(after)["balancers_configured"] == 1);
 
   const auto metrics = http_get(edge.port(), "/metrics?x=1");
   REQUIRE(metrics);

@@ -233,6 +233,8 @@ TEST_CASE("feeder messages round-trip, and a grant without a feeder, power or le
   heartbeat.grant_seq = 9;
   heartbeat.in_fallback = true;
   CHECK(std::get<Heartbeat>(std::get<Message>(round_trip(heartbeat))) == heartbeat);
+  heartbeat.grant_boot = 0xfeedfacecafeULL;  // several balancers: whose grant it holds
+  CHECK(std::get<Heartbeat>(std::get<Message>(round_trip(heartbeat))) == heartbeat);
 }
 
 TEST_CASE("an admission announcement round-trips, and one without a session is refused") {

@@ -52,16 +52,64 @@ TEST_CASE("a feeder grant lowers power at once, and the effective limit is the l
   CHECK_FALSE(f.station.feeder().in_fallback());
 }
 
-TEST_CASE("an older grant from the same balancer boot is ignored, a grant from a new boot is accepted") {
+TEST_CASE("an older grant from the same balancer boot is ignored, a grant from a lower boot is accepted") {
   FeederFixture f(on_feeder());
   REQUIRE(f.give(grant(20, 5)) == substation::GrantVerdict::accepted);
   CHECK(f.give(grant(25, 4)) == substation::GrantVerdict::stale);
   CHECK(f.feeder_kw() == doctest::Approx(20));
   CHECK(f.station.feeder().grant_seq() == 5);
   CHECK(f.give(grant(18, 5)) == substation::GrantVerdict::accepted);  // the same seq again is not older
-  CHECK(f.give(grant(12, 1, 8)) == substation::GrantVerdict::accepted);  // a restarted balancer counts afresh
+  CHECK(f.give(grant(12, 1, 6)) == substation::GrantVerdict::accepted);  // a lower boot counts afresh
   CHECK(f.feeder_kw() == doctest::Approx(12));
   CHECK(f.station.feeder().grant_seq() == 1);
+  CHECK(f.station.feeder().grant_boot() == 6);
+}
+
+TEST_CASE("several balancers: the lowest boot leads, a higher one is refused while the held lease runs") {
+  FeederFixture f(on_feeder(3s));
+  REQUIRE(f.give(grant(20, 5, 7)) == substation::GrantVerdict::accepted);
+  // A higher boot is refused and not applied, whatever its seq.
+  CHECK(f.give(grant(25, 100, 9)) == substation::GrantVerdict::other_balancer);
+  CHECK(f.feeder_kw() == doctest::Approx(20));
+  CHECK(f.station.feeder().grant_boot() == 7);
+  CHECK(f.station.feeder().grant_seq() == 5);
+  // The same boot's older seq is still stale.
+  CHECK(f.give(grant(25, 4, 7)) == substation::GrantVerdict::stale);
+  // Once the held lease ran out (fallback), any boot is taken: the failover.
+  f.advance(3s);
+  REQUIRE(f.station.feeder().in_fallback());
+  CHECK(f.give(grant(16, 1, 9)) == substation::GrantVerdict::accepted);
+  CHECK_FALSE(f.station.feeder().in_fallback());
+  CHECK(f.station.feeder().grant_boot() == 9);
+  CHECK(f.feeder_kw() == doctest::Approx(16));
+  CHECK_FALSE(f.station.feeder().takeover_cap_w());  // nothing fresh was taken over
+}
+
+TEST_CASE("a lower boot takes over, capped by the old leader's grant until that lease runs out") {
+  FeederFixture f(on_feeder(3s));
+  REQUIRE(f.give(grant(20, 5, 7)) == substation::GrantVerdict::accepted);
+  f.advance(1s);
+  // The new leader's share is higher than what the old leader counts here: the old one's holds.
+  REQUIRE(f.give(grant(28, 1, 3)) == substation::GrantVerdict::accepted);
+  CHECK(f.station.feeder().grant_boot() == 3);
+  CHECK(f.feeder_kw() == doctest::Approx(20));
+  CHECK(f.station.feeder().takeover_cap_w() == power::to_watts(20));
+  // The old leader has not stood down yet: its grants are refused, but lower and renew the cap.
+  CHECK(f.give(grant(15, 6, 7)) == substation::GrantVerdict::other_balancer);
+  CHECK(f.feeder_kw() == doctest::Approx(15));
+  CHECK(f.give(grant(19, 7, 7)) == substation::GrantVerdict::other_balancer);  // a raise does not raise it
+  CHECK(f.feeder_kw() == doctest::Approx(15));
+  // The new leader renews; the old one stood down: its cap runs out one lease after its last grant.
+  f.advance(2s);
+  f.give(grant(28, 2, 3));
+  CHECK(f.feeder_kw() == doctest::Approx(15));
+  const auto next = f.station.next_event(f.clock.now());
+  REQUIRE(next);
+  CHECK(*next == f.clock.now() + 1s);  // the cap's end is an event
+  f.advance(1s);
+  CHECK_FALSE(f.station.feeder().takeover_cap_w());
+  CHECK_FALSE(f.station.feeder().in_fallback());
+  CHECK(f.feeder_kw() == doctest::Approx(28));
 }
 
 TEST_CASE("the lease runs out in real time as an event, and falls back to min(fallback, last grant)") {

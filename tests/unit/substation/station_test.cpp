@@ -163,10 +163,17 @@ TEST_CASE("property: over random arrivals, stops, limits, feeder grants and time
     // until when it is fresh (real time: the lease ignores --time-scale).
     std::optional<proto::FeederGrant> held;
     TimePoint fresh_until{};
+    // Taken over by a lower balancer boot: the higher one's grant caps it until its lease runs out.
+    std::optional<std::pair<power::Watts, TimePoint>> cap;
     const auto feeder_limit_w = [&] {
-      if (held && f.clock.now() < fresh_until) return power::to_watts(held->granted_kw);
-      if (held) return std::min(power::to_watts(held->fallback_kw), power::to_watts(held->granted_kw));
-      return power::Watts{0};  // on a feeder, never granted, no --fallback-kw
+      power::Watts limit = 0;  // on a feeder, never granted, no --fallback-kw
+      if (held && f.clock.now() < fresh_until) {
+        limit = power::to_watts(held->granted_kw);
+      } else if (held) {
+        limit = std::min(power::to_watts(held->fallback_kw), power::to_watts(held->granted_kw));
+      }
+      if (cap && f.clock.now() < cap->second) limit = std::min(limit, cap->first);
+      return limit;
     };
     for (int step = 0; step < 3000; ++step) {
       CAPTURE(step);
@@ -191,13 +198,28 @@ TEST_CASE("property: over random arrivals, stops, limits, feeder grants and time
                                        .granted_kw = 1 + static_cast<double>(random() % 70),
                                        .lease_s = 0.1 + static_cast<double>(random() % 30) / 10,
                                        .fallback_kw = static_cast<double>(random() % 40)};
-        const bool newer = !held || held->balancer_boot != grant.balancer_boot || grant.seq >= held->seq;
-        const auto verdict = f.station.grant(grant, f.clock.now(), f.progress);
+        const TimePoint now = f.clock.now();
+        const bool fresh = held && now < fresh_until;
+        const TimePoint lease_end =
+            now + std::min<Duration>(2s, std::chrono::duration_cast<Duration>(std::chrono::duration<double>(grant.lease_s)));
+        if (cap && now >= cap->second) cap.reset();
+        const bool other = held && held->balancer_boot != grant.balancer_boot;
+        const bool refused = other && fresh && grant.balancer_boot > held->balancer_boot;
+        const bool newer = !refused && (!held || other || grant.seq >= held->seq);
+        const auto verdict = f.station.grant(grant, now, f.progress);
         REQUIRE((verdict == substation::GrantVerdict::accepted) == newer);
+        REQUIRE((verdict == substation::GrantVerdict::other_balancer) == refused);
+        if (refused && cap) {
+          cap->first = std::min(cap->first, power::to_watts(grant.granted_kw));
+          cap->second = std::max(cap->second, lease_end);
+        }
+        if (newer && other && fresh) {
+          const power::Watts was = power::to_watts(held->granted_kw);
+          cap = cap ? std::pair(std::min(cap->first, was), std::max(cap->second, fresh_until)) : std::pair(was, fresh_until);
+        }
         if (newer) {
           held = grant;
-          fresh_until = f.clock.now() + std::min<Duration>(2s, std::chrono::duration_cast<Duration>(
-                                                                   std::chrono::duration<double>(grant.lease_s)));
+          fresh_until = lease_end;
         }
       } else {
         f.advance(std::chrono::milliseconds(random() % 800));

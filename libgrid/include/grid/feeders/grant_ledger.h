@@ -48,6 +48,11 @@ public:
   // to it are confirmed.
   void reset(const std::string& substation, double ceiling_kw);
   bool knows(const std::string& substation) const { return states_.count(substation) != 0; }
+  // Several balancers: the substation holds another balancer boot's grant, `kw` in force (its
+  // last heartbeat). It is counted at least at that until one of our grants is confirmed; the
+  // newer report replaces the older (the other balancer may have lowered it). Its heartbeats'
+  // grant_seq are that boot's and must not go to on_heartbeat.
+  void hold_foreign(const std::string& substation, double kw);
   // A heartbeat's grant_seq, granted_kw and load_kw.
   void on_heartbeat(const std::string& substation, std::uint64_t grant_seq, double granted_kw, double load_kw,
                     TimePoint now);

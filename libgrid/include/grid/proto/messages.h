@@ -54,6 +54,9 @@ struct Heartbeat {
   double granted_kw = 0;          // the feeder grant in force; 0: none (no feeder, or never granted)
   std::uint64_t grant_seq = 0;    // the seq of that grant, so the balancer knows it was applied
   bool in_fallback = false;       // the lease ran out: drawing at most its fallback limit
+  // Appended for several balancers (optional): the balancer boot whose grant it holds (in force,
+  // or fallen back from when in_fallback); 0: none. A balancer with a higher boot stands down.
+  std::uint64_t grant_boot = 0;
   bool operator==(const Heartbeat&) const = default;
 };
 
@@ -126,6 +129,10 @@ struct JobResult {
   // Appended in smart charging (optional): the new session's power right now and its minimum.
   double power_kw = 0;
   double min_power_kw = 0;
+  // Appended for several balancers (optional): the request was admitted before this job, as
+  // session_id (perhaps by another balancer). A late answer of this kind names a session this job
+  // did not open, so the balancer must not cancel it as a late acceptance.
+  bool repeated = false;
   bool operator==(const JobResult&) const = default;
 };
 
