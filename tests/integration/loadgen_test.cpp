@@ -237,6 +237,30 @@ TEST_CASE("grid-loadgen spreads its requests over several balancers and skips on
   CHECK(a.distinct_request_ids() + b.distinct_request_ids() == 100);  // no request sent twice
 }
 
+TEST_CASE("grid-loadgen over ZeroMQ to the two balancers of one grid: every car admitted, both do their share") {
+  Cluster cluster({.balancers = 2});
+  cluster.start_balancer();
+  cluster.add_substation("north", 300);
+  cluster.add_substation("south", 200);
+  cluster.add_substation("east", 100);
+  zmq::context_t context;
+  for (std::size_t i = 0; i < 2; ++i) {
+    GridClient client(context, cluster.frontend(i));
+    REQUIRE_MESSAGE(wait_until([&] { return client.live_substations() == 3u; }), cluster.logs());
+  }
+  auto flags = capacity_flags;
+  flags.insert(flags.end(), {"--target", cluster.frontend(1), "--vehicles", "200", "--concurrency", "32",
+                             "--power-kw", "2", "--energy-kwh", "20"});
+  const auto run = run_loadgen(cluster.frontend(0), flags);
+  check_rush_hour(run, cluster);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CAPTURE(i);
+    // Round robin over two live balancers: half each, every one answered by the balancer it went to.
+    CHECK(run.summary["targets"][cluster.frontend(i)] == nlohmann::json{{"sent", 100}, {"answered", 100}});
+  }
+  CHECK(cluster.none_overloaded());
+}
+
 TEST_CASE("grid-loadgen refuses several targets where it cannot use them") {
   const auto trace = run_loadgen("tcp://127.0.0.1:1", {"--target", "tcp://127.0.0.1:2", "--trace", "x.csv"});
   CHECK(trace.exit_code == 1);
