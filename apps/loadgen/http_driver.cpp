@@ -1,6 +1,7 @@
 // The HTTP driver: POST /charge through grid-edge, as EVs would. One io_context thread; each of
 // the --concurrency keep-alive connections carries one request at a time and reconnects when its
-// connection is lost. Beast stays in this file.
+// connection is lost. With several edges (--target repeated) connection i keeps to edge i mod n,
+// so the load is spread as evenly as the connections are used. Beast stays in this file.
 #include <atomic>
 #include <vector>
 
@@ -33,10 +34,17 @@ constexpr auto max_idle_reuse = std::chrono::seconds(5);
 
 class HttpDriver;
 
-// One keep-alive connection to the edge. Owned by the driver; used on the io_context thread only.
+// One edge to send to: where it is, and what its requests say in their Host header.
+struct Edge {
+  std::string text;  // the --target, as the summary names it
+  tcp::resolver::results_type endpoints;
+  std::string host_header;
+};
+
+// One keep-alive connection to an edge. Owned by the driver; used on the io_context thread only.
 class Connection {
 public:
-  Connection(HttpDriver& driver, asio::io_context& io) : driver_(driver), stream_(io) {}
+  Connection(HttpDriver& driver, asio::io_context& io, const Edge& edge) : driver_(driver), edge_(edge), stream_(io) {}
   void start(std::size_t n);
 
 private:
@@ -46,6 +54,7 @@ private:
   void close();
 
   HttpDriver& driver_;
+  const Edge& edge_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_{response_body_limit};
   http::request<http::string_body> request_;
@@ -63,15 +72,18 @@ public:
         io_(1),
         pace_timer_(io_),
         pacer_({config.vehicles, config.concurrency, config.rate, config.ramp_s}, config.seed) {
-    beast::error_code ec;
     tcp::resolver resolver(io_);
-    endpoints_ = resolver.resolve(config.target.host, std::to_string(config.target.port), ec);
-    if (ec || endpoints_.empty()) {
-      throw std::runtime_error("cannot resolve " + config.target.host + ": " + ec.message());
+    for (const auto& target : config.targets) {
+      beast::error_code ec;
+      auto endpoints = resolver.resolve(target.host, std::to_string(target.port), ec);
+      if (ec || endpoints.empty()) throw std::runtime_error("cannot resolve " + target.host + ": " + ec.message());
+      edges_.push_back({target.text(), std::move(endpoints), target.host + ":" + std::to_string(target.port)});
+      tally_.targets[target.text()];  // every edge in the summary, even one that got nothing
     }
-    host_header_ = config.target.host + ":" + std::to_string(config.target.port);
     tally_.planned = config.vehicles;
-    for (std::size_t i = 0; i < config.concurrency; ++i) connections_.push_back(std::make_unique<Connection>(*this, io_));
+    for (std::size_t i = 0; i < config.concurrency; ++i) {
+      connections_.push_back(std::make_unique<Connection>(*this, io_, edges_[i % edges_.size()]));
+    }
     for (auto& connection : connections_) idle_.push_back(connection.get());
   }
 
@@ -91,9 +103,8 @@ public:
 
   // For the connections.
   const LoadgenConfig& config() const { return config_; }
-  const tcp::resolver::results_type& endpoints() const { return endpoints_; }
-  const std::string& host_header() const { return host_header_; }
   ProblemLog& problems() { return problems_; }
+  TargetCount& count(const Edge& edge) { return tally_.targets[edge.text]; }
 
   void finish(Connection* connection, RequestOutcome outcome, std::optional<double> latency_ms,
               const std::string& substation = {}) {
@@ -132,8 +143,7 @@ private:
   asio::io_context io_;
   asio::steady_timer pace_timer_;
   Pacer pacer_;
-  tcp::resolver::results_type endpoints_;
-  std::string host_header_;
+  std::vector<Edge> edges_;  // filled before the connections, which keep references into it
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> idle_;
   std::size_t in_flight_ = 0;
@@ -151,13 +161,14 @@ void Connection::start(std::size_t n) {
   request_.method(http::verb::post);
   request_.target("/charge");
   request_.version(11);
-  request_.set(http::field::host, driver_.host_header());
+  request_.set(http::field::host, edge_.host_header);
   request_.set(http::field::content_type, "application/json");
   request_.body() =
       nlohmann::json{{"vehicle_id", vehicle_id(n)}, {"power_kw", config.power_kw}, {"energy_kwh", config.energy_kwh}}
           .dump();
   request_.prepare_payload();
   sent_at_ = Clock::now();
+  ++driver_.count(edge_).sent;
   if (connected_ && sent_at_ - idle_since_ > max_idle_reuse) close();
   // One deadline for the whole exchange, connect included: it is the user's per-request timeout.
   stream_.expires_after(config.timeout);
@@ -165,7 +176,7 @@ void Connection::start(std::size_t n) {
     send();
     return;
   }
-  stream_.async_connect(driver_.endpoints(), [this](beast::error_code ec, const tcp::endpoint&) {
+  stream_.async_connect(edge_.endpoints, [this](beast::error_code ec, const tcp::endpoint&) {
     if (ec) return fail(ec, "connect");
     connected_ = true;
     beast::error_code ignored;
@@ -196,6 +207,7 @@ void Connection::on_response() {
     close();  // the edge asked to close; the next request reconnects
   }
   const int status = static_cast<int>(response.result_int());
+  ++driver_.count(edge_).answered;
   if (status == 200) {
     const auto body = nlohmann::json::parse(response.body(), nullptr, false);
     if (body.is_object() && body.contains("substation") && body["substation"].is_string()) {

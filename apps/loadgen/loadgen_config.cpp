@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "grid/power/admission.h"
 #include "grid/proto/codec.h"
 #include "grid/proto/limits.h"
@@ -95,16 +97,31 @@ std::optional<std::pair<std::string, double>> parse_capacity(const std::string& 
 }
 
 void add_loadgen_flags(CLI::App& app, LoadgenConfig& config) {
-  app.add_option_function<std::string>(
+  app.add_option_function<std::vector<std::string>>(
          "--target",
-         [&config](const std::string& text) {
+         [&config](const std::vector<std::string>& texts) {
            // The validator below already rejected anything parse_target refuses.
-           config.target = *parse_target(text);
+           config.targets.clear();
+           for (const auto& text : texts) {
+             const Target target = *parse_target(text);
+             for (const auto& known : config.targets) {
+               if (known.text() == target.text()) throw CLI::ValidationError("--target", "names " + text + " twice");
+               if (known.mode != target.mode || known.tls != target.tls) {
+                 throw CLI::ValidationError("--target", "mixes " + known.text() + " and " + target.text() +
+                                                            ": every target must use the same scheme");
+               }
+             }
+             config.targets.push_back(target);
+           }
          },
          "Where to send the traffic: http://HOST:PORT (through grid-edge's POST /charge), https://HOST:PORT "
          "(the same through an edge with --tls-cert; with --trace) or tcp://HOST:PORT (straight to the balancer's "
-         "frontend over ZeroMQ, as an edge would)")
+         "frontend over ZeroMQ, as an edge would). Repeat the flag or give a comma list for several balancers "
+         "(tcp://) or several edges (http://) of one grid: the requests are spread over all of them and the summary "
+         "counts each one's answers")
       ->required()
+      ->delimiter(',')
+      ->allow_extra_args(false)  // one value (or comma list) per --target, so it never swallows what follows
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
             return parse_target(text) ? ""
@@ -176,11 +193,27 @@ void add_loadgen_flags(CLI::App& app, LoadgenConfig& config) {
 }
 
 std::string tls_flags_problem(const LoadgenConfig& config) {
-  if (!config.target.tls) {
+  if (!config.target().tls) {
     return config.ca_file.empty() && !config.insecure ? "" : "--ca-file and --insecure apply to an https:// target";
   }
   return config.trace_path.empty() ? "an https:// target replays a trace (--trace); the rush hour speaks plain HTTP"
                                    : "";
+}
+
+std::string targets_text(const LoadgenConfig& config) {
+  std::string text;
+  for (const auto& target : config.targets) text += (text.empty() ? "" : ",") + target.text();
+  return text;
+}
+
+std::string targets_problem(const LoadgenConfig& config) {
+  if (config.targets.size() < 2) return "";
+  if (!config.trace_path.empty()) return "a trace replay (--trace) goes to one --target";
+  if (config.target().mode == Target::Mode::http && config.concurrency < config.targets.size()) {
+    return fmt::format("--concurrency {} is below the {} targets: each HTTP connection keeps to one edge",
+                       config.concurrency, config.targets.size());
+  }
+  return "";
 }
 
 }  // namespace grid::loadgen

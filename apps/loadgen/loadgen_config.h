@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -34,7 +35,11 @@ std::optional<Target> parse_target(const std::string& text);
 std::optional<std::pair<std::string, double>> parse_capacity(const std::string& text);
 
 struct LoadgenConfig {
-  Target target;
+  // --target, repeated or as a comma list: one or more, all of one scheme. Never empty once parsed
+  // (the flag is required). Several tcp:// targets are several balancers of one grid; several
+  // http:// targets are several edges.
+  std::vector<Target> targets;
+  const Target& target() const { return targets.front(); }
   std::size_t vehicles = 100;    // total requests, one per vehicle
   std::size_t concurrency = 8;   // requests in flight at most (HTTP: keep-alive connections)
   double rate = 0;               // open-loop arrivals per second; 0 = closed loop
@@ -57,9 +62,16 @@ struct LoadgenConfig {
   bool insecure = false;  // https:// target: do not verify the edge's certificate
 };
 
+// Every target's text, comma-separated, in --target order ("tcp://a:5555,tcp://b:5555").
+std::string targets_text(const LoadgenConfig& config);
+
 // Why these flags do not go together (empty: they do): TLS flags without an https:// target, and
 // an https:// target without --trace (the rush-hour driver speaks plain HTTP only).
 std::string tls_flags_problem(const LoadgenConfig& config);
+// Why these targets do not go with the other flags (empty: they do): a trace replay goes to one
+// target, and over HTTP each connection keeps to one edge, so --concurrency must give every edge
+// at least one.
+std::string targets_problem(const LoadgenConfig& config);
 
 // Declares every flag of grid-loadgen on `app`, writing into `config`. Out-of-range or malformed
 // values are rejected by CLI11 while parsing (CLI::ValidationError / CLI::ParseError), never

@@ -63,14 +63,17 @@ bool write_json(const std::string& path, const nlohmann::json& json) {
 }  // namespace
 
 std::string describe(const LoadgenConfig& config, const Trace* trace) {
-  const bool http = config.target.mode == Target::Mode::http;
+  const bool http = config.target().mode == Target::Mode::http;
   if (trace) {
     return fmt::format("trace {} ({} sessions over {:.1f} h) to {}, time scale {:g}, {}", trace->source,
-                       trace->sessions.size(), trace->end_s() / 3600, config.target.text(), config.time_scale,
+                       trace->sessions.size(), trace->end_s() / 3600, config.target().text(), config.time_scale,
                        http ? fmt::format("{} connections", config.concurrency) : "ZeroMQ to the balancer");
   }
+  const bool several = config.targets.size() > 1;
   std::string text = fmt::format("{} vehicles to {} ({}), {} in flight at most, ", config.vehicles,
-                                 config.target.text(), http ? "HTTP through the edge" : "ZeroMQ to the balancer",
+                                 targets_text(config),
+                                 http ? (several ? "HTTP through the edges" : "HTTP through the edge")
+                                      : (several ? "ZeroMQ spread over the balancers" : "ZeroMQ to the balancer"),
                                  config.concurrency);
   text += config.rate > 0 ? fmt::format("Poisson arrivals at {:g}/s", config.rate) : std::string("closed loop");
   if (config.ramp_s > 0) text += fmt::format(", ramp {:g} s", config.ramp_s);
@@ -124,8 +127,8 @@ int run_loadgen(const LoadgenConfig& config) {
   int code = exit_code(summary);
   if (!config.json_path.empty()) {
     auto json = to_json(summary);
-    json["target"] = config.target.text();
-    json["mode"] = config.target.mode == Target::Mode::http ? "http" : "zmq";
+    json["target"] = targets_text(config);
+    json["mode"] = config.target().mode == Target::Mode::http ? "http" : "zmq";
     if (trace_summary) json["trace"] = to_json(*trace_summary);
     if (!write_json(config.json_path, json)) {
       spdlog::error("cannot write the JSON summary to {}", config.json_path);

@@ -19,11 +19,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   grid::setup_logging("loadgen", config.log_level);
-  if (const auto problem = grid::loadgen::tls_flags_problem(config); !problem.empty()) {
-    spdlog::critical("cannot start: {}", problem);
-    return 1;
+  for (const auto& problem : {grid::loadgen::tls_flags_problem(config), grid::loadgen::targets_problem(config)}) {
+    if (!problem.empty()) {
+      spdlog::critical("cannot start: {}", problem);
+      return 1;
+    }
   }
-  if (config.target.mode == grid::loadgen::Target::Mode::zmq) {
+  if (config.target().mode == grid::loadgen::Target::Mode::zmq) {
     try {
       config.curve = grid::app::load_curve_client(curve, "loadgen");
     } catch (const std::exception& error) {

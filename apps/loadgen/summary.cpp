@@ -99,6 +99,7 @@ Summary summarize(const RunTally& tally, const std::map<std::string, double>& ca
                                      .max_ms = *std::max_element(tally.latencies_ms.begin(), tally.latencies_ms.end())};
   }
   add_shares(summary, tally, capacities);
+  summary.targets = tally.targets;
   return summary;
 }
 
@@ -148,6 +149,12 @@ std::string format_summary(const Summary& summary, const std::string& descriptio
     text += fmt::format("  note         no --capacity for {}: shares compared with an equal split\n",
                         fmt::join(summary.missing_capacities, ", "));
   }
+  if (summary.targets.size() > 1) {
+    text += "  target                              sent   answered\n";
+    for (const auto& [target, count] : summary.targets) {
+      text += fmt::format("    {:<30} {:>8}   {:>8}\n", target, count.sent, count.answered);
+    }
+  }
   return text;
 }
 
@@ -167,6 +174,10 @@ nlohmann::json to_json(const Summary& summary) {
                            {"fair_share", row.fair_share},
                            {"share_over_fair", row.share_over_fair}};
   }
+  nlohmann::json targets = nlohmann::json::object();
+  for (const auto& [target, count] : summary.targets) {
+    targets[target] = {{"sent", count.sent}, {"answered", count.answered}};
+  }
   return {{"planned", summary.planned},
           {"finished", summary.finished},
           {"outcomes", outcomes},
@@ -177,6 +188,7 @@ nlohmann::json to_json(const Summary& summary) {
           {"imbalance", summary.imbalance ? nlohmann::json(*summary.imbalance) : nlohmann::json(nullptr)},
           {"weighted_by_capacity", summary.weighted_by_capacity},
           {"missing_capacities", summary.missing_capacities},
+          {"targets", targets},
           {"interrupted", summary.interrupted},
           {"exit_code", exit_code(summary)}};
 }

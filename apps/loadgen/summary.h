@@ -28,12 +28,20 @@ const char* outcome_name(RequestOutcome outcome);
 // "charging", "no_capacity", "timeout", "error": the keys of the JSON summary.
 const char* outcome_key(RequestOutcome outcome);
 
+// One --target's part of a run: requests sent there, and answers (any outcome) that came back.
+struct TargetCount {
+  std::size_t sent = 0;
+  std::size_t answered = 0;
+  bool operator==(const TargetCount&) const = default;
+};
+
 // Raw counts from a run, filled by a driver as answers arrive.
 struct RunTally {
   std::size_t planned = 0;                          // --vehicles
   std::array<std::size_t, outcome_count> outcomes{};  // indexed by RequestOutcome
   std::vector<double> latencies_ms;                 // requests that got an answer, in any order
   std::map<std::string, std::size_t> sessions;      // charging requests per substation
+  std::map<std::string, TargetCount> targets;       // per target (its text), filled by the driver
   double wall_s = 0;                                // first request sent to last one finished
   bool interrupted = false;                         // stopped by SIGINT/SIGTERM before the end
 
@@ -71,6 +79,7 @@ struct Summary {
   std::optional<double> imbalance;
   bool weighted_by_capacity = false;  // false when capacities were not given for every substation
   std::vector<std::string> missing_capacities;  // substations that got sessions but no --capacity
+  std::map<std::string, TargetCount> targets;   // as tallied; printed when there are several
   bool interrupted = false;
 };
 
@@ -92,7 +101,8 @@ std::string format_summary(const Summary& summary, const std::string& descriptio
 // The summary as JSON: {planned, finished, outcomes{charging, no_capacity, timeout, error},
 // wall_s, throughput_rps, latency_ms{answered, p50, p90, p99, max} | null,
 // substations{ID: {sessions, share, capacity_kw | null, fair_share, share_over_fair}},
-// imbalance | null, weighted_by_capacity, missing_capacities[], interrupted, exit_code}.
+// imbalance | null, weighted_by_capacity, missing_capacities[], targets{TARGET: {sent, answered}},
+// interrupted, exit_code}.
 nlohmann::json to_json(const Summary& summary);
 
 }  // namespace grid::loadgen

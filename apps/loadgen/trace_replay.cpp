@@ -30,8 +30,8 @@ public:
         trace_(trace),
         io_(1),
         timer_(io_),
-        pool_(io_, config.target.host, config.target.port, config.concurrency, config.timeout,
-              config.target.tls ? make_client_tls_context(config.ca_file, config.insecure) : nullptr),
+        pool_(io_, config.target().host, config.target().port, config.concurrency, config.timeout,
+              config.target().tls ? make_client_tls_context(config.ca_file, config.insecure) : nullptr),
         schedule_(trace, config.time_scale, config.sample_interval),
         key_prefix_(run_token()),
         attempts_(trace.sessions.size(), 0) {
@@ -218,7 +218,7 @@ std::unique_ptr<TraceReplay> make_http_trace_replay(const LoadgenConfig& config,
 }
 
 std::unique_ptr<TraceReplay> make_trace_replay(const LoadgenConfig& config, const Trace& trace) {
-  return config.target.mode == Target::Mode::http ? make_http_trace_replay(config, trace)
+  return config.target().mode == Target::Mode::http ? make_http_trace_replay(config, trace)
                                                   : make_zmq_trace_replay(config, trace);
 }
 

@@ -1,5 +1,11 @@
-// The ZeroMQ driver: one DEALER on the balancer's frontend, as an edge has, so the grid is
-// measured without the HTTP layer. Replies come in any order and are matched on request_id.
+// The ZeroMQ driver: a DEALER on a balancer's frontend, as an edge has, so the grid is measured
+// without the HTTP layer. Replies come in any order and are matched on request_id.
+//
+// Several balancers (--target repeated): one DEALER per balancer rather than one DEALER connected
+// to all. A single DEALER would spread the requests just as well (it round-robins over its
+// connected peers, and `immediate` skips a dead one), but it cannot say which balancer answered;
+// one socket per balancer can, so the summary shows how the work was shared, and a balancer that
+// is down is skipped the same way (its send fails at once and the next balancer is tried).
 #include <atomic>
 #include <deque>
 #include <unordered_map>
@@ -27,21 +33,27 @@ class ZmqDriver final : public Driver {
 public:
   explicit ZmqDriver(const LoadgenConfig& config)
       : config_(config),
-        // With immediate, a send fails at once while no connection is up, so a target that is
-        // down shows up as errors instead of requests queued for a peer that never comes.
-        socket_(transport::make_socket(context_, zmq::socket_type::dealer,
-                                       {.immediate = true, .curve_client = config.curve})),
         loop_(context_, steady_clock()),
         pacer_({config.vehicles, config.concurrency, config.rate, config.ramp_s}, config.seed),
         token_(run_token()) {
-    socket_.connect(config.target.text());
+    for (const auto& target : config.targets) {
+      // With immediate, a send fails at once while no connection is up, so a target that is
+      // down shows up as errors (or, with several, as the next target's work) instead of
+      // requests queued for a peer that never comes.
+      sockets_.push_back(transport::make_socket(context_, zmq::socket_type::dealer,
+                                                {.immediate = true, .curve_client = config.curve}));
+      sockets_.back().connect(target.text());
+      tally_.targets[target.text()];  // every target in the summary, even one that got nothing
+    }
     tally_.planned = config.vehicles;
-    loop_.add(socket_, [this] { on_replies(); });
+    for (std::size_t i = 0; i < sockets_.size(); ++i) loop_.add(sockets_[i], [this, i] { on_replies(i); });
     loop_.set_timers([this](TimePoint now) { return on_timers(now); });
   }
 
   RunTally run() override {
-    wait_for_balancer(socket_, config_.target.text(), config_.timeout, stopped_);
+    for (std::size_t i = 0; i < sockets_.size() && !stopped_; ++i) {
+      wait_for_balancer(sockets_[i], config_.targets[i].text(), config_.timeout, stopped_);
+    }
     start_ = last_finish_ = Clock::now();
     if (!stopped_) loop_.run();
     tally_.wall_s = seconds_between(start_, last_finish_);
@@ -74,15 +86,23 @@ private:
     return wake;
   }
 
+  // Round robin over the targets, starting after the last one used; a target whose send fails
+  // (no connection, or its queue full) is passed over for the next. Only when none takes the
+  // request is it an error.
   void send_request(std::size_t n, TimePoint now) {
     proto::ChargeRequest request{token_ + "-" + std::to_string(n), vehicle_id(n), config_.power_kw, config_.energy_kwh};
-    if (transport::send_message(socket_, request) != transport::SendResult::sent) {
-      finish(RequestOutcome::error, std::nullopt, now);
-      problems_.warn("cannot send to {} (no connection to the balancer)", config_.target.text());
+    const proto::Encoded encoded = proto::encode(request);
+    for (std::size_t tried = 0; tried < sockets_.size(); ++tried) {
+      const std::size_t i = next_target_++ % sockets_.size();
+      if (transport::send_encoded(sockets_[i], encoded) != transport::SendResult::sent) continue;
+      ++tally_.targets[config_.targets[i].text()].sent;
+      deadlines_.emplace_back(now + config_.timeout, request.request_id);
+      pending_.emplace(std::move(request.request_id), now);
       return;
     }
-    deadlines_.emplace_back(now + config_.timeout, request.request_id);
-    pending_.emplace(std::move(request.request_id), now);
+    finish(RequestOutcome::error, std::nullopt, now);
+    problems_.warn("cannot send to {} (no connection to {})", targets_text(config_),
+                   sockets_.size() > 1 ? "any balancer" : "the balancer");
   }
 
   // Deadlines are all one timeout after their send, so the queue is in deadline order; entries
@@ -97,8 +117,8 @@ private:
     }
   }
 
-  void on_replies() {
-    while (auto inbound = transport::receive_message(socket_, false)) {
+  void on_replies(std::size_t target) {
+    while (auto inbound = transport::receive_message(sockets_[target], false)) {
       const auto* message = std::get_if<proto::Message>(&inbound->message);
       const auto* reply = message ? std::get_if<proto::ChargeReply>(message) : nullptr;
       if (!reply) continue;  // a late pong, or something undecodable: not a request's answer
@@ -110,6 +130,7 @@ private:
       const auto now = Clock::now();
       const double latency = ms_between(found->second, now);
       pending_.erase(found);
+      ++tally_.targets[config_.targets[target].text()].answered;
       switch (reply->outcome) {
         case proto::Outcome::charging: finish(RequestOutcome::charging, latency, now, reply->substation_id); break;
         case proto::Outcome::no_capacity:
@@ -126,10 +147,10 @@ private:
     last_finish_ = now;
   }
 
-
   LoadgenConfig config_;
   zmq::context_t context_;  // before the sockets, which it must outlive
-  zmq::socket_t socket_;
+  std::vector<zmq::socket_t> sockets_;  // one per target, in --target order
+  std::size_t next_target_ = 0;
   transport::PollLoop loop_;
   Pacer pacer_;
   std::string token_;

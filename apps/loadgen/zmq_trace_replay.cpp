@@ -43,7 +43,7 @@ public:
         loop_(context_, steady_clock()),
         schedule_(trace, config.time_scale, config.sample_interval),
         token_(run_token()) {
-    socket_.connect(config.target.text());
+    socket_.connect(config.target().text());
     tally_.planned = trace.sessions.size();
     for (const auto& session : trace.sessions) trace_tally_.sessions.push_back({.requested_kwh = session.energy_kwh});
     loop_.add(socket_, [this] { on_answers(); });
@@ -51,7 +51,7 @@ public:
   }
 
   RunTally run() override {
-    wait_for_balancer(socket_, config_.target.text(), config_.timeout, stopped_);
+    wait_for_balancer(socket_, config_.target().text(), config_.timeout, stopped_);
     start_ = last_finish_ = Clock::now();
     schedule_.start(start_);
     if (!stopped_) loop_.run();
@@ -142,7 +142,7 @@ private:
     asking.sent_at = now;
     asking.resend = false;
     if (transport::send_message(socket_, message_of(found->first, asking)) != transport::SendResult::sent) {
-      problems_.warn("cannot send to {} (no connection to the balancer)", config_.target.text());
+      problems_.warn("cannot send to {} (no connection to the balancer)", config_.target().text());
       return unanswered(found, now, Miss::not_sent);
     }
     asking.due = now + config_.timeout;

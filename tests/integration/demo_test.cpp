@@ -1,10 +1,12 @@
 // scripts/demo, the README's first command, runs in the suite in its short form: the whole grid
-// as processes, a rush hour through the edge, the summary, and a clean stop of every node; and
-// once more with --secure (CURVE keys and HTTPS made for the run).
+// as processes (two balancers, as by default), a rush hour through the edge, the summary, how the
+// balancers shared the work, and a clean stop of every node; and once more with --secure (CURVE
+// keys and HTTPS made for the run).
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -47,17 +49,20 @@ bool accepts(int port) {
   return ok;
 }
 
-// A base port with the demo's nine ports after it free a moment ago, below the ephemeral range so
+// The demo's ports with its default two balancers: nine, and four for the second balancer.
+constexpr int demo_ports = 13;
+
+// A base port with the demo's ports after it free a moment ago, below the ephemeral range so
 // outgoing connections of parallel tests do not take them in between.
 int free_port_block() {
   std::mt19937 random(static_cast<unsigned>(getpid()) ^ std::random_device{}());
   for (int attempt = 0; attempt < 50; ++attempt) {
-    const int base = 20'000 + static_cast<int>(random() % 1000) * 10;
+    const int base = 20'000 + static_cast<int>(random() % 600) * 20;
     bool all_free = true;
-    for (int port = base; port < base + 9 && all_free; ++port) all_free = can_bind(port);
+    for (int port = base; port < base + demo_ports && all_free; ++port) all_free = can_bind(port);
     if (all_free) return base;
   }
-  throw std::runtime_error("no block of 9 free ports found");
+  throw std::runtime_error("no block of free ports found");
 }
 
 struct DemoRun {
@@ -84,11 +89,24 @@ DemoRun run_demo(const std::vector<std::string>& extra) {
   return run;
 }
 
-// Every node is gone: nothing listens on its ports any more.
+// Every node is gone: nothing listens on its ports any more (Prometheus's, base + 8, is not
+// started by --short).
 void check_all_stopped(const DemoRun& run) {
-  for (int port = run.base; port < run.base + 8; ++port) {
+  for (int port = run.base; port < run.base + demo_ports; ++port) {
     CAPTURE(port);
     CHECK_FALSE(accepts(port));
+  }
+}
+
+// "  balancer-a      31 admissions   51.7%": both balancers admitted some of the cars.
+void check_work_shared(const DemoRun& run) {
+  CHECK(run.log.find("How the 2 balancers shared the work") != std::string::npos);
+  for (const char* name : {"balancer-a", "balancer-b"}) {
+    CAPTURE(name);
+    std::smatch match;
+    const std::regex row(std::string("\\n  ") + name + " +([0-9]+) admissions");
+    REQUIRE(std::regex_search(run.log, match, row));
+    CHECK(std::stoi(match[1].str()) > 0);
   }
 }
 
@@ -100,12 +118,13 @@ TEST_CASE("scripts/demo --short: a rush-hour trace through the edge, the summary
   CHECK(run.exit_code == 0);
   for (const char* part : {"grid ready", "(60 sessions over", "outcomes     charging", "throughput", "imbalance",
                            "trace replay:", "Limit violations seen:          0 in", "report.html", "/metrics",
-                           "console: http://127.0.0.1:", "stopped edge", "stopped balancer",
-                           "stopped substation north"}) {
+                           "console: http://127.0.0.1:", "stopped edge", "stopped balancer-a",
+                           "stopped balancer-b", "stopped substation north", "behind 2 balancers"}) {
     CAPTURE(part);
     CHECK(run.log.find(part) != std::string::npos);
   }
   CHECK(run.log.find("demo: building") == std::string::npos);  // --no-build: no install-deps, no cmake
+  check_work_shared(run);
   check_all_stopped(run);
 }
 
@@ -119,10 +138,11 @@ TEST_CASE("scripts/demo --short --secure: CURVE everywhere and HTTPS on the edge
                            "balancer_auth_refused_total{socket=\"frontend\"} 0",
                            "balancer_auth_refused_total{socket=\"backend\"} 0",
                            "balancer_auth_refused_total{socket=\"heartbeats\"} 0", "\"status\":\"charging\"",
-                           "(HTTP 200)", "refused, no answer (the edge speaks HTTPS only)", "stopped balancer"}) {
+                           "(HTTP 200)", "refused, no answer (the edge speaks HTTPS only)", "stopped balancer-b"}) {
     CAPTURE(part);
     CHECK(run.log.find(part) != std::string::npos);
   }
+  check_work_shared(run);
   check_all_stopped(run);
 }
 #endif

@@ -93,11 +93,13 @@ void check_rush_hour(const LoadgenRun& run, const Cluster& cluster) {
   CHECK(run.log.find("throughput") != std::string::npos);  // the printed summary
 }
 
-// A balancer frontend that answers pings (so the load generator starts) but never a request.
+// A balancer frontend that answers pings (so the load generator starts) but never a request; or,
+// with `admit`, answers every request "charging" at a substation named after `admit`.
 class SilentBalancer {
 public:
-  SilentBalancer()
-      : socket_(transport::make_socket(context_, zmq::socket_type::router)),
+  explicit SilentBalancer(std::string admit = {})
+      : admit_(std::move(admit)),
+        socket_(transport::make_socket(context_, zmq::socket_type::router)),
         endpoint_((socket_.bind("tcp://127.0.0.1:*"), transport::last_endpoint(socket_))),
         thread_([this] { serve(); }) {}
   ~SilentBalancer() {
@@ -130,11 +132,18 @@ private:
           vehicles_.insert(request->vehicle_id);
           request_ids_.insert(request->request_id);
           ++requests_;
+          if (!admit_.empty()) {
+            proto::ChargeReply reply{.request_id = request->request_id, .outcome = proto::Outcome::charging,
+                                     .session_id = admit_ + "-" + request->request_id, .substation_id = admit_,
+                                     .power_kw = request->power_kw};
+            transport::send_message(socket_, reply, inbound->routing_id);
+          }
         }
       }
     }
   }
 
+  std::string admit_;
   zmq::context_t context_;
   zmq::socket_t socket_;
   std::string endpoint_;
@@ -203,6 +212,62 @@ TEST_CASE("grid-loadgen against a balancer that never answers: well-formed reque
   CHECK(balancer.distinct_request_ids() == 10);
   CHECK(balancer.vehicles().contains("EV-1"));
   CHECK(balancer.vehicles().contains("EV-10"));
+}
+
+TEST_CASE("grid-loadgen spreads its requests over several balancers and skips one that is down") {
+  SilentBalancer a("sub-a");
+  SilentBalancer b("sub-b");
+  const std::string down = "tcp://127.0.0.1:" + std::to_string(free_port());
+  // Repeated and as a comma list: the same three targets.
+  const auto run = run_loadgen(a.endpoint(), {"--target", b.endpoint() + "," + down, "--vehicles", "100",
+                                              "--concurrency", "8", "--timeout-ms", "1000"});
+  INFO(run.log);
+  CHECK(run.exit_code == 0);
+  REQUIRE(run.summary.is_object());
+  CHECK(run.summary["outcomes"]["charging"] == 100);
+  // Round robin over the two that are up: half each; the one down got nothing and cost no request.
+  CHECK(a.requests() == 50);
+  CHECK(b.requests() == 50);
+  CHECK(run.summary["targets"][a.endpoint()] == nlohmann::json{{"sent", 50}, {"answered", 50}});
+  CHECK(run.summary["targets"][b.endpoint()] == nlohmann::json{{"sent", 50}, {"answered", 50}});
+  CHECK(run.summary["targets"][down] == nlohmann::json{{"sent", 0}, {"answered", 0}});
+  CHECK(run.summary["substations"]["sub-a"]["sessions"] == 50);
+  CHECK(run.summary["target"] == a.endpoint() + "," + b.endpoint() + "," + down);
+  CHECK(run.log.find("ZeroMQ spread over the balancers") != std::string::npos);
+  CHECK(a.distinct_request_ids() + b.distinct_request_ids() == 100);  // no request sent twice
+}
+
+TEST_CASE("grid-loadgen over ZeroMQ to the two balancers of one grid: every car admitted, both do their share") {
+  Cluster cluster({.balancers = 2});
+  cluster.start_balancer();
+  cluster.add_substation("north", 300);
+  cluster.add_substation("south", 200);
+  cluster.add_substation("east", 100);
+  zmq::context_t context;
+  for (std::size_t i = 0; i < 2; ++i) {
+    GridClient client(context, cluster.frontend(i));
+    REQUIRE_MESSAGE(wait_until([&] { return client.live_substations() == 3u; }), cluster.logs());
+  }
+  auto flags = capacity_flags;
+  flags.insert(flags.end(), {"--target", cluster.frontend(1), "--vehicles", "200", "--concurrency", "32",
+                             "--power-kw", "2", "--energy-kwh", "20"});
+  const auto run = run_loadgen(cluster.frontend(0), flags);
+  check_rush_hour(run, cluster);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CAPTURE(i);
+    // Round robin over two live balancers: half each, every one answered by the balancer it went to.
+    CHECK(run.summary["targets"][cluster.frontend(i)] == nlohmann::json{{"sent", 100}, {"answered", 100}});
+  }
+  CHECK(cluster.none_overloaded());
+}
+
+TEST_CASE("grid-loadgen refuses several targets where it cannot use them") {
+  const auto trace = run_loadgen("tcp://127.0.0.1:1", {"--target", "tcp://127.0.0.1:2", "--trace", "x.csv"});
+  CHECK(trace.exit_code == 1);
+  CHECK(trace.log.find("a trace replay (--trace) goes to one --target") != std::string::npos);
+  const auto twice = run_loadgen("tcp://127.0.0.1:1", {"--target", "tcp://127.0.0.1:1"});
+  CHECK(twice.exit_code != 0);
+  CHECK(twice.log.find("twice") != std::string::npos);
 }
 
 TEST_CASE("SIGTERM stops grid-loadgen within a second, with the summary of what finished") {

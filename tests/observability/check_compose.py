@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What can be checked of compose/ without a Docker engine, beyond `docker-compose config`: that
 the pieces agree. Prometheus scrapes every node at the port the node serves, with the substation
-label equal to the node's --id; substations and the edge connect to ports the balancer binds;
+label equal to the node's --id; two or more balancers run one command, and every substation and
+the edge connect to every balancer, at the ports it binds;
 Grafana's mounts match its provisioning; every service has a healthcheck; third-party images are
 pinned, Prometheus to the version of the promtool that checks our rules here.
 With --secure, the same checks on docker-compose.yml with docker-compose.secure.yml laid over it
@@ -60,22 +61,32 @@ def check_scraping(services, nodes, errors, config_path=g.PROMETHEUS_CONFIG):
 
 
 def check_wiring(nodes, errors):
-    balancers = {name: c.flags(argv) for name, (binary, argv) in nodes.items() if binary == "grid-balancer"}
-    if len(balancers) != 1:
-        errors.append(f"expected one balancer service, found {sorted(balancers)}")
-        return
-    (balancer, bound), = balancers.items()
-    ports = {flag: port_of(bound.get(flag, [default])[0])
-             for flag, default in (("--frontend", ":5555"), ("--backend", ":5556"), ("--heartbeats", ":5557"))}
+    """Two or more balancers running one command; every substation connects its --balancer and
+    --heartbeats to every balancer, the edge its --balancer to every frontend (issue 16: no single
+    point of failure)."""
+    balancers = {name: argv for name, (binary, argv) in nodes.items() if binary == "grid-balancer"}
+    if len(balancers) < 2:
+        errors.append(f"expected two or more balancer services (no single point of failure), found {sorted(balancers)}")
+        if not balancers:
+            return
+    commands = {tuple(argv) for argv in balancers.values()}
+    if len(commands) != 1:
+        errors.append(f"the balancers {sorted(balancers)} must run the same command: {sorted(commands)}")
+    ports = {}
+    for name, argv in balancers.items():
+        bound = c.flags(argv)
+        for flag, default in (("--frontend", ":5555"), ("--backend", ":5556"), ("--heartbeats", ":5557")):
+            ports.setdefault(flag, []).append(f"tcp://{name}:{port_of(bound.get(flag, [default])[0])}")
     wanted = {"grid-substation": {"--balancer": "--backend", "--heartbeats": "--heartbeats"},
               "grid-edge": {"--balancer": "--frontend"}}
     capacities, ids = [], []
     for name, (binary, argv) in nodes.items():
         node_flags = c.flags(argv)
         for flag, balancer_flag in wanted.get(binary, {}).items():
-            expected = f"tcp://{balancer}:{ports[balancer_flag]}"
-            if node_flags.get(flag) != [expected]:
-                errors.append(f"{name}: {flag} {node_flags.get(flag)} but the balancer's {balancer_flag} is {expected}")
+            expected = sorted(ports[balancer_flag])
+            given = sorted(value for values in node_flags.get(flag, []) for value in values.split(","))
+            if given != expected:
+                errors.append(f"{name}: {flag} {given} but the balancers' {balancer_flag} are {expected}")
         if binary == "grid-substation":
             capacities.append(node_flags.get("--capacity-kw", [""])[0])
             ids.append(node_flags.get("--id", [""])[0])

@@ -21,7 +21,7 @@ services=$("${compose[@]}" -f "$file" config --services | sort | tr '\n' ' ')
 with_loadgen=$("${compose[@]}" -f "$file" --profile loadgen config --services | sort | tr '\n' ' ')
 echo "services: $services"
 echo "with --profile loadgen: $with_loadgen"
-for service in balancer substation-north substation-south substation-east edge prometheus grafana; do
+for service in balancer-a balancer-b substation-north substation-south substation-east edge prometheus grafana; do
   [[ " $with_loadgen " == *" $service "* ]] || { echo "FAILED: no service $service" >&2; exit 1; }
 done
 [[ " $with_loadgen " == *" loadgen "* ]] || { echo "FAILED: no loadgen service under --profile loadgen" >&2; exit 1; }

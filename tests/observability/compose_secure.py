@@ -1,5 +1,5 @@
 """Checks of compose/docker-compose.secure.yml beyond those of the plain file: the secrets it
-names, the key flags of every node, that its commands stay the base commands plus key flags, and
+names, the key flags of every node, one key pair shared by every balancer, that its commands stay the base commands plus key flags, and
 that prometheus.secure.yml is prometheus.yml with only the edge's job over HTTPS."""
 
 import copy
@@ -85,6 +85,14 @@ def check_keys(document, nodes, errors):
                 errors.append(f"{name}: serves HTTPS but its healthcheck {test} does not speak TLS (node-healthcheck --tls)")
 
 
+def check_one_balancer_key(document, nodes, errors):
+    """All balancers of one grid hold one server key pair: the clients know one balancer key."""
+    secrets = {name: secret_file(document, document["services"][name], c.flags(argv).get("--curve-secret", [""])[0])
+               for name, (binary, argv) in nodes.items() if binary == "grid-balancer"}
+    if len(set(secrets.values())) > 1:
+        errors.append(f"the balancers must share one server key pair, they use {secrets}")
+
+
 def check_commands_follow_base(errors):
     """The override repeats each node's command (compose replaces commands): the same, plus key flags."""
     base = c.node_services()
@@ -134,5 +142,6 @@ def check(errors):
     nodes = c.node_services(secure=True)
     check_secrets(document, nodes, errors)
     check_keys(document, nodes, errors)
+    check_one_balancer_key(document, nodes, errors)
     check_commands_follow_base(errors)
     check_prometheus(document, errors)

@@ -42,6 +42,42 @@ TEST_CASE("targets: http:// through the edge, tcp:// to the balancer") {
   }
 }
 
+TEST_CASE("several targets: --target repeated or a comma list, one scheme, none twice") {
+  const auto repeated = parse({"--target", "tcp://10.0.0.1:5555", "--target", "tcp://10.0.0.2:5555"});
+  REQUIRE(repeated.targets.size() == 2);
+  CHECK(repeated.targets[0].text() == "tcp://10.0.0.1:5555");
+  CHECK(repeated.targets[1].text() == "tcp://10.0.0.2:5555");
+  CHECK(repeated.target().text() == "tcp://10.0.0.1:5555");
+  CHECK(targets_text(repeated) == "tcp://10.0.0.1:5555,tcp://10.0.0.2:5555");
+  CHECK(targets_problem(repeated).empty());
+
+  const auto listed = parse({"--target", "tcp://a:1,tcp://b:2,tcp://c:3", "--vehicles", "5"});
+  CHECK(targets_text(listed) == "tcp://a:1,tcp://b:2,tcp://c:3");
+  CHECK(listed.vehicles == 5);
+  const auto edges = parse({"--target", "http://a:8080", "--target", "http://b:8080", "--concurrency", "4"});
+  CHECK(edges.targets.size() == 2);
+  CHECK(edges.target().mode == Target::Mode::http);
+  CHECK(targets_problem(edges).empty());
+
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {"--target", "tcp://a:1", "--target", "tcp://a:1"},        // one balancer counted twice
+           {"--target", "tcp://a:1,tcp://a:1"},
+           {"--target", "tcp://a:1", "--target", "http://b:8080"},    // a balancer and an edge
+           {"--target", "http://a:1", "--target", "https://b:8443"},  // two schemes
+           {"--target", "tcp://a:1,bogus"},
+           {"--target", "tcp://a:1", "tcp://b:1"},                    // one value per --target
+       }) {
+    std::string shown;
+    for (const auto& arg : bad) shown += arg + " ";
+    CAPTURE(shown);
+    CHECK_THROWS_AS(parse(bad), CLI::ParseError);
+  }
+  // Refused by main: a trace replays to one target; each HTTP connection keeps to one edge.
+  CHECK_FALSE(targets_problem(parse({"--target", "tcp://a:1,tcp://b:1", "--trace", "day.csv"})).empty());
+  CHECK_FALSE(targets_problem(parse({"--target", "http://a:1,http://b:1,http://c:1", "--concurrency", "2"})).empty());
+  CHECK(targets_problem(parse({"--target", "http://a:1", "--trace", "day.csv"})).empty());
+}
+
 TEST_CASE("capacities: ID=KW") {
   CHECK(parse_capacity("north=150") == std::pair<std::string, double>{"north", 150});
   CHECK(parse_capacity("a=b=2.5") == std::pair<std::string, double>{"a=b", 2.5});
@@ -56,7 +92,7 @@ TEST_CASE("every flag lands in the config") {
                              "50", "--ramp-s", "3", "--power-kw", "22", "--energy-kwh", "40", "--timeout-ms", "300",
                              "--capacity", "north=150", "--capacity", "south=100", "--seed", "7", "--json", "out.json",
                              "--log-level", "debug", "--quiet"});
-  CHECK(config.target.mode == Target::Mode::zmq);
+  CHECK(config.target().mode == Target::Mode::zmq);
   CHECK(config.vehicles == 200);
   CHECK(config.concurrency == 32);
   CHECK(config.rate == 50);
@@ -73,7 +109,7 @@ TEST_CASE("every flag lands in the config") {
 
 TEST_CASE("defaults: closed loop, 5 s timeout, no capacities") {
   const auto config = parse({"--target", "http://127.0.0.1:8080"});
-  CHECK(config.target.mode == Target::Mode::http);
+  CHECK(config.target().mode == Target::Mode::http);
   CHECK(config.rate == 0);
   CHECK(config.ramp_s == 0);
   CHECK(config.timeout == std::chrono::milliseconds(5000));

@@ -181,3 +181,22 @@ TEST_CASE("the printed summary names every outcome, the latency and each substat
     CHECK(text.find(part) != std::string::npos);
   }
 }
+
+TEST_CASE("several targets: each one's requests sent and answered, printed only when there are several") {
+  RunTally tally = tally_of({{"north", 3}});
+  tally.targets["tcp://a:5555"] = {.sent = 2, .answered = 2};
+  tally.targets["tcp://b:5555"] = {.sent = 1, .answered = 1};
+  tally.targets["tcp://c:5555"] = {};  // down all along: named with nothing, not left out
+  const auto summary = summarize(tally, {});
+  const auto json = to_json(summary);
+  CHECK(json["targets"]["tcp://a:5555"] == nlohmann::json{{"sent", 2}, {"answered", 2}});
+  CHECK(json["targets"]["tcp://c:5555"] == nlohmann::json{{"sent", 0}, {"answered", 0}});
+  const auto text = format_summary(summary, "test");
+  CHECK(text.find("tcp://b:5555") != std::string::npos);
+  CHECK(text.find("sent   answered") != std::string::npos);
+
+  RunTally one = tally_of({{"north", 1}});
+  one.targets["tcp://a:5555"] = {.sent = 1, .answered = 1};
+  CHECK(format_summary(summarize(one, {}), "test").find("tcp://a:5555") == std::string::npos);
+  CHECK(to_json(summarize(one, {}))["targets"].size() == 1);
+}
