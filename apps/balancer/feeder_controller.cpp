@@ -39,6 +39,7 @@ FeederController::FeederController(feeders::Topology topology, FeederSettings se
       ledger_(topology_, {.lease = settings.effective_lease(), .margin = settings.heartbeat_interval},
               settings.first_seq) {
   for (const auto& feeder : topology_.feeders()) metrics_.limit(feeder.id, feeder.limit_kw);
+  sole_.assign(topology_.feeders().size(), false);
 }
 
 Duration FeederController::real(double grid_seconds) const {
@@ -68,7 +69,8 @@ void FeederController::on_heartbeat(const proto::Heartbeat& heartbeat, bool new_
   // 0: none held, or an older substation that does not say (then it can only be ours).
   const bool foreign = heartbeat.grant_boot != 0 && heartbeat.grant_boot != settings_.balancer_boot;
   reported_[id] = {.cap_kw = heartbeat.in_fallback || heartbeat.granted_kw > 0 ? heartbeat.granted_kw : no_cap,
-                   .other_boot = foreign && !heartbeat.in_fallback ? heartbeat.grant_boot : 0};
+                   .other_boot = foreign && !heartbeat.in_fallback ? heartbeat.grant_boot : 0,
+                   .ours = heartbeat.grant_boot == settings_.balancer_boot && !heartbeat.in_fallback};
   if (new_boot || !ledger_.knows(id)) ledger_.reset(id, ceiling_of(heartbeat));
   if (foreign) {
     // Its grant_seq is another boot's and confirms nothing of ours.
@@ -154,12 +156,23 @@ std::vector<std::pair<std::string, double>> FeederController::control(const bala
   const bool listening = now < *started_ + settings_.effective_listen_first();
   std::vector<bool> lower(feeders.size(), false);   // by root feeder
   std::vector<bool> higher(feeders.size(), false);  // by root: taking over from a higher boot
+  std::vector<std::size_t> live(feeders.size(), 0), ours(feeders.size(), 0);  // by root
   for (std::size_t f = 0; f < feeders.size(); ++f) {
     for (const auto& id : feeders[f].substations) {
       const auto* row = table.find(id);
       const auto reported = reported_.find(id);
-      if (row == nullptr || !row->live || reported == reported_.end() || reported->second.other_boot == 0) continue;
+      if (row == nullptr || !row->live || reported == reported_.end()) continue;
+      ++live[root_of(f)];
+      if (reported->second.ours) ++ours[root_of(f)];
+      if (reported->second.other_boot == 0) continue;
       (reported->second.other_boot < settings_.balancer_boot ? lower : higher)[root_of(f)] = true;
+    }
+  }
+  for (std::size_t root = 0; root < feeders.size(); ++root) {
+    if (listening || lower[root]) {
+      sole_[root] = false;
+    } else if (live[root] > 0 && ours[root] == live[root]) {
+      sole_[root] = true;
     }
   }
   leading_.assign(feeders.size(), false);
@@ -173,9 +186,16 @@ std::vector<std::pair<std::string, double>> FeederController::control(const bala
   for (const auto& [id, kw] : division.grant_kw) {
     const auto feeder = topology_.feeder_of(id);
     if (!feeder || !leading_[*feeder]) continue;
+    const std::size_t root = root_of(*feeder);
+    double target = kw;
+    // Not confirmed sole leader yet (just started, or taking over): another balancer may be
+    // dividing this tree from its own view at the same time, and a substation takes whichever grant
+    // comes first. Safe shares are the same in every balancer and sum within every limit.
+    if (!sole_[root]) target = std::min(target, topology_.safe_share_kw(id, limits));
     // Taking over: the higher boot still divides this tree as if its grants held; raising here into
     // room it counts as its own could pass the limit. Lowerings (down to what is held) are safe.
-    targets[id] = higher[root_of(*feeder)] ? std::min(kw, ledger_.counted_kw(id, now)) : kw;
+    if (higher[root]) target = std::min(target, ledger_.counted_kw(id, now));
+    targets[id] = target;
   }
   const auto grants = ledger_.move(limits, targets, fallbacks(table, limits), now, renew);
   if (renew) last_renewal_ = now;

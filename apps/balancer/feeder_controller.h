@@ -10,6 +10,12 @@
 // (the leader died: its leases ran out). Taking over from a higher boot, it lowers but raises
 // nothing in that tree until no substation holds the higher boot's grant any more. After its
 // start it only listens for listen_first, so it learns who leads before it grants.
+// Two balancers may still both find nobody leading (started together, or a grant lost): each then
+// divides the tree as if alone, and a substation takes whichever grant comes first. So a balancer
+// raises a substation above its safe share (Topology::safe_share_kw, the same number in every
+// balancer) only while it is the confirmed sole leader of the tree: every live substation of it
+// has reported holding this boot's fresh grant. Safe shares of two divisions sum within every
+// limit; the lower boot then takes every substation over, is confirmed, and raises.
 // Time comes in as a parameter. Thread-safety: none; the balancer thread owns it.
 
 #include <optional>
@@ -75,6 +81,8 @@ public:
 
   // Whether this balancer granted the feeder at the last control (false before the first).
   bool leading(std::size_t feeder) const { return feeder < leading_.size() && leading_[feeder]; }
+  // Whether it leads the feeder's tree as the confirmed sole leader (grants above the safe shares).
+  bool sole_leader(std::size_t feeder) const { return leading(feeder) && sole_[root_of(feeder)]; }
   const feeders::Topology& topology() const { return topology_; }
   const feeders::GrantLedger& ledger() const { return ledger_; }
 
@@ -88,6 +96,7 @@ private:
   struct Reported {
     double cap_kw = 0;             // the feeder limit it says is in force (infinity: none)
     std::uint64_t other_boot = 0;  // another balancer boot whose fresh grant it holds; 0: none
+    bool ours = false;             // it holds this boot's fresh grant
   };
   std::size_t root_of(std::size_t feeder) const;
   std::unordered_map<std::string, double> fallbacks(const balancing::LoadTable& table,
@@ -103,6 +112,11 @@ private:
   std::unordered_set<std::string> conflicted_;
   std::unordered_map<std::string, Reported> reported_;
   std::vector<bool> leading_;  // by feeder index, as of the last control
+  // By root feeder: confirmed sole leader of the tree. Set once every live substation of it holds
+  // our fresh grant; kept while this balancer leads there (a substation joining or restarting
+  // holds nobody's grant, and a higher boot's grant is taken over), dropped when it stands down
+  // or listens.
+  std::vector<bool> sole_;
   std::optional<TimePoint> started_;  // the first control
   TimePoint last_renewal_{};
   LogRateLimit conflict_log_{1, std::chrono::seconds(10)};

@@ -103,27 +103,16 @@ std::vector<double> GrantLedger::counted_by_feeder(TimePoint now) const {
 
 // A substation of the topology this balancer has not heard from may be drawing all the same (a
 // restarted balancer has not heard anyone yet, and one cut off from us holds its fallback): it is
-// counted at an equal share of each feeder on its path (the tightest), so nobody is raised into
-// power it may be using. Found by the feeder integration test: a restarted balancer raised the
-// first substation it heard to the whole feeder while the others still drew their fallbacks.
+// counted at its safe share (Topology::safe_share_kw: an equal share of each feeder on its path,
+// the tightest), so nobody is raised into power it may be using. Found by the feeder integration
+// test: a restarted balancer raised the first substation it heard to the whole feeder while the
+// others still drew their fallbacks.
 void GrantLedger::add_unheard(const std::vector<double>& feeder_limit_kw, std::vector<Watts>& sums) const {
-  const auto& feeders = topology_.feeders();
-  const auto limit_of = [&](std::size_t f) {
-    return watts(f < feeder_limit_kw.size() ? feeder_limit_kw[f] : feeders[f].limit_kw);
-  };
-  std::vector<std::size_t> under(feeders.size(), 0);  // substations under each feeder, nested included
-  for (const auto& feeder : feeders) {
-    for (const auto& substation : feeder.substations) {
-      for (const std::size_t f : topology_.path_of(substation)) ++under[f];
-    }
-  }
-  for (const auto& feeder : feeders) {
+  for (const auto& feeder : topology_.feeders()) {
     for (const auto& substation : feeder.substations) {
       if (states_.count(substation) != 0) continue;
-      const auto path = topology_.path_of(substation);
-      Watts share = std::numeric_limits<Watts>::max();
-      for (const std::size_t f : path) share = std::min<Watts>(share, limit_of(f) / static_cast<Watts>(under[f]));
-      for (const std::size_t f : path) sums[f] += share;
+      const Watts share = watts(topology_.safe_share_kw(substation, feeder_limit_kw));
+      for (const std::size_t f : topology_.path_of(substation)) sums[f] += share;
     }
   }
 }

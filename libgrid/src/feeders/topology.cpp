@@ -1,6 +1,8 @@
 #include "grid/feeders/topology.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -215,6 +217,11 @@ Topology Topology::parse(std::string_view text, std::string_view source) {
   for (std::size_t i = 0; i < n; ++i) {
     if (sorted.feeders_[i].parent != no_parent) sorted.feeders_[sorted.feeders_[i].parent].children.push_back(i);
   }
+  for (const auto& feeder : sorted.feeders_) {
+    for (const auto& sub : feeder.substations) {
+      for (const std::size_t at : sorted.path_of(sub)) ++sorted.feeders_[at].substations_under;
+    }
+  }
   return sorted;
 }
 
@@ -245,6 +252,18 @@ std::vector<std::size_t> Topology::path_of(std::string_view substation) const {
     if (feeders_[*at].parent == no_parent) break;
   }
   return path;
+}
+
+double Topology::safe_share_kw(std::string_view substation, const std::vector<double>& limit_kw) const {
+  const auto path = path_of(substation);
+  if (path.empty()) return 0;
+  long long share_w = std::numeric_limits<long long>::max();
+  for (const std::size_t at : path) {
+    const double limit = at < limit_kw.size() ? limit_kw[at] : feeders_[at].limit_kw;
+    const auto limit_w = std::isfinite(limit) && limit > 0 ? static_cast<long long>(std::floor(limit * 1000)) : 0LL;
+    share_w = std::min(share_w, limit_w / static_cast<long long>(feeders_[at].substations_under));
+  }
+  return static_cast<double>(share_w) / 1000;
 }
 
 }  // namespace grid::feeders

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "grid/feeders/topology.h"
 
@@ -77,4 +78,30 @@ TEST_CASE("every broken rule names its line") {
 TEST_CASE("a missing file is a topology error naming the path") {
   CHECK_THROWS_WITH_AS(Topology::load("/nonexistent/topology.json"),
                        doctest::Contains("/nonexistent/topology.json"), TopologyError);
+}
+
+TEST_CASE("safe shares split each feeder equally over all its substations, nested ones included, the tightest wins") {
+  const auto topology = Topology::parse(R"({"feeders": [
+    {"id": "main", "limit_kw": 100, "substations": ["s1"]},
+    {"id": "depot", "parent": "main", "limit_kw": 30, "substations": ["s2", "s3", "s4"]},
+    {"id": "south", "limit_kw": 100, "substations": ["s5", "s6", "s7"]}
+  ]})");
+  CHECK(topology.safe_share_kw("s1") == doctest::Approx(25));  // 100 kW over 4 under main
+  CHECK(topology.safe_share_kw("s2") == doctest::Approx(10));  // 30 kW over 3 under depot beats 25
+  CHECK(topology.safe_share_kw("s4") == doctest::Approx(10));
+  CHECK(topology.safe_share_kw("s5") == doctest::Approx(33.333));  // whole watts, rounded down
+  CHECK(topology.safe_share_kw("nowhere") == 0);
+  // Whatever mix of balancers sent them, the shares sum within every limit.
+  const std::vector<std::string> main_tree{"s1", "s2", "s3", "s4"};
+  double sum = 0;
+  for (const auto& id : main_tree) sum += topology.safe_share_kw(id);
+  CHECK(sum <= 100);
+  CHECK(3 * topology.safe_share_kw("s5") <= 100);
+  // Effective limits (demand response) replace the topology's, by feeder index.
+  std::vector<double> limits(topology.feeders().size());
+  for (std::size_t f = 0; f < limits.size(); ++f) limits[f] = topology.feeders()[f].limit_kw;
+  limits[*topology.feeder_index("main")] = 20;
+  CHECK(topology.safe_share_kw("s1", limits) == doctest::Approx(5));
+  CHECK(topology.safe_share_kw("s2", limits) == doctest::Approx(5));
+  CHECK(topology.feeders()[*topology.feeder_index("main")].substations_under == 4);
 }

@@ -30,6 +30,7 @@ struct Feeder {
   std::vector<std::string> substations;
   std::vector<std::size_t> children;  // feeder indexes
   std::size_t depth = 1;              // 1 for a root feeder
+  std::size_t substations_under = 0;  // its substations and those of the feeders below it
 };
 
 class Topology {
@@ -48,6 +49,13 @@ public:
   std::optional<std::size_t> feeder_of(std::string_view substation) const;
   // The substation's feeder, then its parent, up to the root.
   std::vector<std::size_t> path_of(std::string_view substation) const;
+  // A substation's safe share: each feeder's limit on its path split equally over ALL the
+  // substations the topology places under that feeder (nested ones included), the tightest of
+  // them, in whole watts rounded down; 0 for a substation the topology does not place. It depends
+  // on the topology and the limits only, never on who is live or what they want, so the shares
+  // sent by different balancers (each from its own view) still sum within every limit.
+  // limit_kw: each feeder's effective limit by index; missing entries are the topology's.
+  double safe_share_kw(std::string_view substation, const std::vector<double>& limit_kw = {}) const;
 
 private:
   std::vector<Feeder> feeders_;
