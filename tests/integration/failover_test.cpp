@@ -5,12 +5,17 @@
 // substation above its capacity, the sessions spread over the substations within 20 % of their
 // capacity shares, the only "not now" answers (503, 504) come within the failover window after the
 // kill, and the restarted balancer takes work again. Then the same key is sent to both edges at
-// once, a hundred times: one session each.
+// once, a hundred times: one session each. And session queries, stops and operator limits go
+// through either balancer.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 
 #include "cluster.h"
 #include "rush_hour.h"
@@ -47,6 +52,11 @@ double charged_by(Cluster& cluster, std::size_t balancer) {
   return metric(cluster.balancer_metrics_port(balancer), "balancer_requests_total{outcome=\"charging\"}");
 }
 
+double forwarded_by(Cluster& cluster, std::size_t balancer, const std::string& kind) {
+  return metric(cluster.balancer_metrics_port(balancer),
+                "balancer_forwarded_queries_total{kind=\"" + kind + "\",outcome=\"answered\"}");
+}
+
 }  // namespace
 
 TEST_CASE("failover: two balancers share a rush hour, one killed with SIGKILL loses nothing and comes back to work") {
@@ -74,9 +84,6 @@ TEST_CASE("failover: two balancers share a rush hour, one killed with SIGKILL lo
   REQUIRE_MESSAGE(wait_until([&] { return requesters.settled() >= keys; }, 120s), cluster.logs());
   CHECK(requesters.stop() == keys);
   CHECK(watcher.stop());
-  // Back at work: the restarted balancer (its counters start from zero) placed requests again.
-  CHECK(charged_by(cluster, 0) > 0);
-  MESSAGE("after the restart, balancer 0 placed " << charged_by(cluster, 0) << " requests");
   check_exactly_once(cluster, requesters, keys);
 
   // Only 503 and 504, and only within the failover window after the kill.
@@ -92,6 +99,8 @@ TEST_CASE("failover: two balancers share a rush hour, one killed with SIGKILL lo
     CHECK(when <= killed_at + failover_window);
   }
   MESSAGE(not_now.size() << " answers were 503/504, all within " << failover_window.count() << " s of the kill");
+  MESSAGE("the edges re-sent " << metric(edges[0], "edge_failovers_total") + metric(edges[1], "edge_failovers_total")
+                               << " requests to the other balancer");
 
   // The spread over substations follows their capacity shares within 20 %.
   std::map<std::string, int> sessions_on;
@@ -104,10 +113,21 @@ TEST_CASE("failover: two balancers share a rush hour, one killed with SIGKILL lo
     CAPTURE(capacity_share);
     CHECK(share >= capacity_share * 0.8);
     CHECK(share <= capacity_share * 1.2);
+    MESSAGE("substation " << id << ": " << sessions_on[id] << " sessions, " << share / capacity_share
+                          << " of its capacity share");
   }
 
-  // The same key to both edges at once, a hundred times: each is one session.
+  // Back at work: once the edges hear the restarted balancer again, it takes its share (its
+  // counters started from zero).
   REQUIRE(wait_until([&] { return everyone_answers(cluster, edges, 2); }, 15s));
+  Requesters after({.edge_ports = edges, .workers = 4, .per_worker = 25, .key_prefix = "after"});
+  REQUIRE(wait_until([&] { return after.settled() >= 100; }, 60s));
+  after.stop();
+  CHECK(after.unsettled().empty());
+  CHECK(charged_by(cluster, 0) > 0);
+  MESSAGE("after its restart, balancer 0 placed " << charged_by(cluster, 0) << " of 100 requests");
+
+  // The same key to both edges at once, a hundred times: each is one session.
   Requesters twice({.edge_ports = edges, .workers = 0, .key_prefix = "twice"});
   for (int i = 0; i < 100; ++i) {
     const std::string key = "twice-" + std::to_string(i);
@@ -123,6 +143,47 @@ TEST_CASE("failover: two balancers share a rush hour, one killed with SIGKILL lo
     sessions.insert(answers[0]);
   }
   CHECK(sessions.size() == 100);
-  CHECK(wait_until([&] { return held_sessions(cluster) == keys + 100.0; }, 5s));
+  CHECK(wait_until([&] { return held_sessions(cluster) == keys + 200.0; }, 5s));
+}
+
+TEST_CASE("failover: session queries, stops and operator limits work through either balancer") {
+  const std::string token_file =
+      (std::filesystem::temp_directory_path() / ("grid-failover-tokens-" + std::to_string(getpid()))).string();
+  std::ofstream(token_file) << "secret-token-1\n";
+  Cluster cluster({.heartbeat_ms = 100, .balancers = 2});
+  cluster.start_balancer();
+  cluster.add_substation("north", 100);
+  const int edge = cluster.start_edge({"--operator-token-file", token_file});
+  REQUIRE_MESSAGE(wait_until([&] { return everyone_answers(cluster, {edge}, 2); }, 15s), cluster.logs());
+
+  // The edge asks the balancers in turn: four of each query reach both of them.
+  Requesters requesters({.edge_ports = {edge}, .workers = 0});
+  for (int i = 0; i < 4; ++i) requesters.charge("api-" + std::to_string(i), 60'000 + i, 0);
+  REQUIRE(requesters.answers().size() == 4);
+  std::vector<std::string> sessions;
+  for (const auto& [key, answers] : requesters.answers()) sessions.push_back(answers.front());
+  for (int i = 0; i < 4; ++i) {
+    const auto limit = http_call(edge, {.method = "PUT", .target = "/substations/north/limit",
+                                        .body = R"({"limit_kw":)" + std::to_string(90 - i) + "}",
+                                        .content_type = "application/json",
+                                        .headers = {{"Authorization", "Bearer secret-token-1"}}});
+    REQUIRE(limit);
+    CHECK_MESSAGE(limit->status == 200, limit->body);
+    const auto state = session(edge, sessions[static_cast<std::size_t>(i)]);
+    REQUIRE(state);
+    CHECK(state->at("status") != "stopped");
+    const auto stop = http_call(edge, {.method = "DELETE", .target = "/sessions/" + sessions[static_cast<std::size_t>(i)]});
+    REQUIRE(stop);
+    CHECK_MESSAGE(stop->status == 200, stop->body);
+  }
+  // The last limit is in force, whichever balancer carried it.
+  CHECK(metric(cluster.substation("north").metrics_port, "substation_limit_kw{substation=\"north\"}") == 87);
+  for (const std::size_t balancer : {0U, 1U}) {
+    CAPTURE(balancer);
+    CHECK(forwarded_by(cluster, balancer, "set_limit") >= 1);
+    CHECK(forwarded_by(cluster, balancer, "session") >= 1);
+    CHECK(forwarded_by(cluster, balancer, "stop") >= 1);
+  }
+  std::filesystem::remove(token_file);
 }
 #endif
