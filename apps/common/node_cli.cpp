@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "grid/transport/sockets.h"
 #include "grid/util/logging.h"
 
 namespace grid::app {
@@ -40,15 +41,7 @@ CLI::Validator finite_range(double low, double high) {
 namespace {
 
 CLI::Validator zmq_endpoint() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        for (const char* scheme : {"tcp://", "ipc://", "inproc://"}) {
-          const std::string prefix(scheme);
-          if (text.rfind(prefix, 0) == 0 && text.size() > prefix.size()) return "";
-        }
-        return "expected a ZeroMQ endpoint such as tcp://127.0.0.1:5556, got '" + text + "'";
-      },
-      "ENDPOINT");
+  return CLI::Validator([](std::string& text) { return transport::endpoint_error(text); }, "ENDPOINT");
 }
 
 }  // namespace

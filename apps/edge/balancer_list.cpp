@@ -2,14 +2,11 @@
 
 #include <set>
 
+#include "grid/transport/sockets.h"
+
 namespace grid::edge {
 
-std::string balancer_endpoint_error(std::string_view endpoint) {
-  for (const std::string_view scheme : {"tcp://", "ipc://", "inproc://"}) {
-    if (endpoint.substr(0, scheme.size()) == scheme && endpoint.size() > scheme.size()) return "";
-  }
-  return "expected a ZeroMQ endpoint such as tcp://127.0.0.1:5555, got '" + std::string(endpoint) + "'";
-}
+std::string balancer_endpoint_error(std::string_view endpoint) { return transport::endpoint_error(endpoint); }
 
 std::string balancer_list_error(const std::vector<std::string>& endpoints) {
   if (endpoints.empty()) return "at least one balancer is needed";

@@ -45,4 +45,11 @@ std::string last_endpoint(const zmq::socket_t& socket) {
   return socket.get(zmq::sockopt::last_endpoint);
 }
 
+std::string endpoint_error(std::string_view endpoint) {
+  for (const std::string_view scheme : {"tcp://", "ipc://", "inproc://"}) {
+    if (endpoint.substr(0, scheme.size()) == scheme && endpoint.size() > scheme.size()) return "";
+  }
+  return "expected a ZeroMQ endpoint such as tcp://127.0.0.1:5555, got '" + std::string(endpoint) + "'";
+}
+
 }  // namespace grid::transport

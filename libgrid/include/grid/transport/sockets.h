@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <zmq.hpp>
 
@@ -41,5 +42,9 @@ void bind(zmq::socket_t& socket, const std::string& endpoint);
 
 // The endpoint a socket actually bound (tcp://127.0.0.1:* resolves to a real port).
 std::string last_endpoint(const zmq::socket_t& socket);
+
+// Empty when `endpoint` is one a node can connect to or bind (tcp://, ipc:// or inproc:// with
+// something after the scheme), else why not: the one check behind every endpoint flag.
+std::string endpoint_error(std::string_view endpoint);
 
 }  // namespace grid::transport
