@@ -286,7 +286,7 @@ void Dispatcher::on_timers() {
     spdlog::warn("substation '{}' did not answer job {} within {} ms; trying another", pending.substation, *job_id,
                  std::chrono::duration_cast<std::chrono::milliseconds>(settings_.dispatch_timeout).count());
     // If it admitted the job and only the answer is slow or lost, the session must go.
-    outbox_.send_cancel(pending.substation, {pending.request.request_id, ""});
+    outbox_.send_cancel(pending.substation, {pending.request.request_id, "", settings_.balancer_boot});
     metrics_.cancel("timeout");
     dispatch(std::move(pending));
   }

@@ -44,10 +44,10 @@ Admission DurableStation::admit(const proto::ChargeJob& job, TimePoint now, Prog
 }
 
 std::optional<Session> DurableStation::cancel(const std::string& request_id, const std::string& session_id,
-                                              TimePoint now, Progress& progress) {
+                                              TimePoint now, Progress& progress, std::uint64_t placed_by) {
   const Mark since = mark(progress);
   const bool was_admitted = station_.admitted(request_id) != nullptr;
-  auto cancelled = station_.cancel(request_id, session_id, now, progress);
+  auto cancelled = station_.cancel(request_id, session_id, now, progress, placed_by);
   StateChange change;
   if (cancelled) change.removed.push_back(cancelled->session_id);
   // Forgotten also when its session had already ended: a later job is decided afresh.

@@ -58,7 +58,7 @@ public:
   // As Station's, each committed before it returns.
   Admission admit(const proto::ChargeJob& job, TimePoint now, Progress& progress);
   std::optional<Session> cancel(const std::string& request_id, const std::string& session_id, TimePoint now,
-                                Progress& progress);
+                                Progress& progress, std::uint64_t placed_by = 0);
   std::optional<proto::SessionState> query(const std::string& session_id, bool stop, TimePoint now, Progress& progress);
   void set_limit(double limit_kw, double duration_s, TimePoint now, Progress& progress);
   // The grant itself is not kept (a restart waits for a fresh one); the ends its step made are.

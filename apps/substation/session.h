@@ -29,6 +29,9 @@ struct Session {
   int priority = 0;
   TimePoint switched_at{};  // when its power last went from 0 to >0 or back (or it was admitted)
   bool allocated = false;   // had its first allocation (which is a start, not a switch)
+  // The boot id of the balancer whose job opened it (0: unknown; not kept in the state file, so a
+  // restored session is 0): a cancel without a session id from another balancer leaves it alone.
+  std::uint64_t placed_by = 0;
 
   double energy_left_kwh() const { return energy_kwh > delivered_kwh ? energy_kwh - delivered_kwh : 0.0; }
   bool charging() const { return power_w > 0; }

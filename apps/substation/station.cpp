@@ -57,6 +57,7 @@ Admission Station::admit(const proto::ChargeJob& job, TimePoint now, Progress& p
   Session session;
   session.session_id = proto::make_session_id(settings_.id, settings_.boot, next_session_);
   session.request_id = job.request_id;
+  session.placed_by = job.placed_by;
   session.arrival = next_session_++;
   session.min_w = min_w;
   session.max_w = max_w;
@@ -75,10 +76,14 @@ Admission Station::admit(const proto::ChargeJob& job, TimePoint now, Progress& p
 }
 
 std::optional<Session> Station::cancel(const std::string& request_id, const std::string& session_id, TimePoint now,
-                                       Progress& progress) {
+                                       Progress& progress, std::uint64_t placed_by) {
   const auto* admitted = admitted_.find(request_id);
   if (admitted == nullptr) return std::nullopt;
   if (!session_id.empty() && *admitted != session_id) return std::nullopt;
+  if (session_id.empty() && placed_by != 0) {
+    const Session* held = sessions_.find(*admitted);
+    if (held != nullptr && held->placed_by != 0 && held->placed_by != placed_by) return std::nullopt;
+  }
   settle(now, progress);
   const std::string session = *admitted;
   admitted_.forget(request_id);  // a later job for this request is decided afresh

@@ -98,9 +98,11 @@ public:
   // re-allocates. `progress` receives what the step did.
   Admission admit(const proto::ChargeJob& job, TimePoint now, Progress& progress);
   // Ends the session admitted for this request, if it is still running (the balancer placed the
-  // request elsewhere). With a session id, only that session.
+  // request elsewhere). With a session id, only that session. Without one, and from a balancer
+  // (`placed_by`) other than the one whose job opened it, nothing: with several balancers, a job
+  // that timed out at one must not end a session another placed and answered.
   std::optional<Session> cancel(const std::string& request_id, const std::string& session_id, TimePoint now,
-                                Progress& progress);
+                                Progress& progress, std::uint64_t placed_by = 0);
   // A session's state (nullopt: unknown, or forgotten); with stop, the car unplugged first.
   std::optional<proto::SessionState> query(const std::string& session_id, bool stop, TimePoint now,
                                            Progress& progress);

@@ -119,7 +119,8 @@ void SubstationNode::on_job_socket(zmq::socket_t& balancer) {
       reply(balancer, admission_pages_.page(*index_query, [this] { return station_.station().admissions(); }));
     } else if (const auto* cancel = std::get_if<proto::CancelSession>(&message)) {
       Progress progress;
-      if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id, clock_.now(), progress)) {
+      if (const auto ended = station_.cancel(cancel->request_id, cancel->session_id, clock_.now(), progress,
+                                                cancel->placed_by)) {
         metrics_->cancelled.Increment();
         spdlog::info("cancelled session {} of request {}: the balancer placed it elsewhere", ended->session_id,
                      cancel->request_id);

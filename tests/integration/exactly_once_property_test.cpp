@@ -94,7 +94,8 @@ struct Core {
                    {.dispatch_timeout = 300ms,
                     .warmup = 200ms,
                     .max_read_wait = max_read_wait,
-                    .first_job_id = boot * 1'000'000},
+                    .first_job_id = boot * 1'000'000,
+                    .balancer_boot = boot},
                    clock) {
     view.attach_admission_sync(sync);
     dispatcher.attach_admission_sync(sync);
@@ -160,7 +161,7 @@ struct World {
     substation::Station& station = stations.at(id);
     substation::Progress progress;
     if (const auto* cancel = std::get_if<proto::CancelSession>(&next)) {
-      station.cancel(cancel->request_id, cancel->session_id, clock.now(), progress);
+      station.cancel(cancel->request_id, cancel->session_id, clock.now(), progress, cancel->placed_by);
       return;
     }
     if (const auto* query = std::get_if<proto::IndexQuery>(&next)) {

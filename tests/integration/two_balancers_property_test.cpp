@@ -117,7 +117,7 @@ struct World {
     substation::Station& station = stations.at(id);
     substation::Progress progress;
     if (const auto* cancel = std::get_if<proto::CancelSession>(&next)) {
-      station.cancel(cancel->request_id, cancel->session_id, clock.now(), progress);
+      station.cancel(cancel->request_id, cancel->session_id, clock.now(), progress, cancel->placed_by);
       return;
     }
     const auto& job = std::get<proto::ChargeJob>(next);

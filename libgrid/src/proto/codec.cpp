@@ -48,7 +48,7 @@ auto fields(M& m) { return std::tie(m.nonce); }
 template <Is<Pong> M>
 auto fields(M& m) { return std::tie(m.nonce, m.live_substations); }
 template <Is<CancelSession> M>
-auto fields(M& m) { return std::tie(m.request_id, m.session_id); }
+auto fields(M& m) { return std::tie(m.request_id, m.session_id, m.placed_by); }
 template <Is<SessionQuery> M>
 auto fields(M& m) { return std::tie(m.request_id, m.session_id, m.stop); }
 template <Is<SessionState> M>
@@ -101,6 +101,8 @@ template <>
 inline constexpr std::size_t required_fields<ChargeJob> = 5;
 template <>
 inline constexpr std::size_t required_fields<JobResult> = 9;
+template <>
+inline constexpr std::size_t required_fields<CancelSession> = 2;
 
 // Packs straight into a std::string, so a caller's buffer (kept across messages) is reused.
 struct StringBuffer {

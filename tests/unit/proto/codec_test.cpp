@@ -246,6 +246,8 @@ TEST_CASE("an admission announcement round-trips, and one without a session is r
   ChargeJob job{.job_id = 9, .request_id = "r-1", .vehicle_id = "v", .power_kw = 11, .energy_kwh = 20};
   job.placed_by = 0xabcdefULL;
   CHECK(std::get<ChargeJob>(std::get<Message>(round_trip(job))) == job);
+  const CancelSession cancel{.request_id = "r-1", .session_id = "", .placed_by = 0xb2ULL};
+  CHECK(std::get<CancelSession>(std::get<Message>(round_trip(cancel))) == cancel);
 }
 
 TEST_CASE("an admission index page round-trips, and a page that does not add up is refused") {

@@ -140,6 +140,28 @@ TEST_CASE("a repeated request id gets the same session, a cancelled one is decid
   CHECK_FALSE(f.station.cancel("same", first.session_id, f.clock.now(), f.progress));  // names the old one
 }
 
+TEST_CASE("a cancel without a session id ends only what the cancelling balancer's own job opened") {
+  StationFixture f({.capacity_kw = 30});
+  auto placed = job("held", 11);
+  placed.placed_by = 0xa;  // balancer a placed it and told its requester
+  const auto first = f.admit(placed);
+  REQUIRE(first.accepted);
+  // Balancer b's job for the same request timed out (its answer, "repeated", was lost): b's cancel
+  // by request id must not end a's session.
+  CHECK_FALSE(f.station.cancel("held", "", f.clock.now(), f.progress, 0xb));
+  CHECK(f.totals().sessions == 1);
+  // Named, it goes whoever sends it (the rule both balancers share picked it); and a's own
+  // unnamed cancel, or one from a balancer that does not say who it is, still ends it.
+  CHECK(f.station.cancel("held", "", f.clock.now(), f.progress, 0xa));
+  const auto again = f.admit(placed);
+  CHECK(f.station.cancel("held", "", f.clock.now(), f.progress, 0));
+  f.admit(placed);
+  CHECK(f.station.cancel("held", "", f.clock.now(), f.progress, 0xb) == std::nullopt);
+  CHECK(f.station.cancel("held", f.station.admitted("held") ? *f.station.admitted("held") : "", f.clock.now(),
+                         f.progress, 0xb));
+  CHECK_FALSE(again.repeated);
+}
+
 TEST_CASE("issue 9.2: an epsilon never loads a substation past its limit, and tiny requests are refused") {
   StationFixture f({.capacity_kw = 0.3, .default_min_kw = 0.1});
   CHECK(f.admit(job("a", 0.1)).accepted);

@@ -154,6 +154,9 @@ struct Pong {
 struct CancelSession {
   std::string request_id;
   std::string session_id;  // the session to end; empty: whichever this request holds
+  // Appended for several balancers (optional): the boot id of the balancer that cancels. A cancel
+  // without a session id ends only a session that balancer's own job opened (0: any).
+  std::uint64_t placed_by = 0;
   bool operator==(const CancelSession&) const = default;
 };
 
