@@ -19,6 +19,18 @@ std::string post(const std::string& body, const std::string& content_type = "app
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+// An honest charge, asked again on a 503 as the API tells a client to ("not now": on a loaded
+// machine a substation's heartbeat can come late enough for it to count as dead for a moment).
+// The edge must keep serving: any other status, or no 200 within the wait, fails the test.
+std::optional<HttpReply> honest_charge(int edge, const std::string& vehicle) {
+  std::optional<HttpReply> reply;
+  wait_until([&] {
+    reply = http_request(edge, "POST", "/charge", R"({"vehicle_id": ")" + vehicle + R"("})", "application/json");
+    return !reply || reply->status != 503;
+  }, 10s, 50ms);
+  return reply;
+}
+
 int status_of(const RawExchange& exchange) {
   if (exchange.received.rfind("HTTP/1.1 ", 0) != 0) return 0;
   return std::atoi(exchange.received.c_str() + 9);
@@ -60,7 +72,7 @@ TEST_CASE("hostile HTTP gets a 4xx or a closed connection, and the edge keeps se
     const int status = status_of(exchange);
     CHECK(((status >= 400 && status < 500) || (status == 0 && exchange.closed_by_server)));
     // Between attacks, an honest client is served.
-    const auto honest = http_request(edge, "POST", "/charge", R"({"vehicle_id": "EV-ok"})", "application/json");
+    const auto honest = honest_charge(edge, "EV-ok");
     REQUIRE(honest);
     CHECK(honest->status == 200);
   }
@@ -71,7 +83,7 @@ TEST_CASE("hostile HTTP gets a 4xx or a closed connection, and the edge keeps se
     const auto exchange = raw_exchange(edge, "POST /charge HTTP/1.1\r\nHost: x\r\nContent-Le", 15'000);
     CHECK(exchange.closed_by_server);
   });
-  const auto during = http_request(edge, "POST", "/charge", R"({"vehicle_id": "EV-during"})", "application/json");
+  const auto during = honest_charge(edge, "EV-during");
   REQUIRE(during);
   CHECK(during->status == 200);
   slow.join();
